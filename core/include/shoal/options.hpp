@@ -1,0 +1,81 @@
+// Socket types, send/recv flags, wait strategies and typed socket options.
+// Numeric values follow libzmq (socket types, flags, option ids) so that code and bindings
+// written for ZeroMQ map one to one; shoal-only options use ids from 1000 up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace shoal {
+
+enum class socket_type : int {
+  pair = 0,
+  pub = 1,
+  sub = 2,
+  req = 3,
+  rep = 4,
+  dealer = 5,
+  router = 6,
+  pull = 7,
+  push = 8,
+  xpub = 9,
+  xsub = 10,
+};
+
+// "PAIR", "PUSH", ... as in ZMTP's Socket-Type property; "?" for an unknown value.
+[[nodiscard]] std::string_view to_string(socket_type t) noexcept;
+
+enum class send_flags : int { none = 0, dontwait = 1, more = 2 };
+enum class recv_flags : int { none = 0, dontwait = 1 };
+
+constexpr send_flags operator|(send_flags a, send_flags b) noexcept {
+  return static_cast<send_flags>(static_cast<int>(a) | static_cast<int>(b));
+}
+constexpr bool has(send_flags set, send_flags f) noexcept {
+  return (static_cast<int>(set) & static_cast<int>(f)) != 0;
+}
+constexpr bool has(recv_flags set, recv_flags f) noexcept {
+  return (static_cast<int>(set) & static_cast<int>(f)) != 0;
+}
+
+// How a thread waits for a peer (for data, or for space under the high-water mark).
+//  spin        busy-polls with the CPU's pause instruction: lowest latency, one core busy.
+//  spin_yield  busy-polls for spin_ns, then calls sched_yield between polls.
+//  block       busy-polls for spin_ns, then sleeps on a futex (~0% CPU while idle). The peer
+//              makes a wake syscall only when this side is actually asleep.
+enum class wait_strategy : int { spin = 0, spin_yield = 1, block = 2 };
+
+[[nodiscard]] std::string_view to_string(wait_strategy w) noexcept;
+
+namespace opt {
+
+enum class kind { integer, boolean, milliseconds, strategy, bytes };
+
+// A typed option tag: `Id` is the numeric option id, `T` the value type.
+template <int Id, typename T, kind K, bool Writable = true>
+struct option {
+  using value_type = T;
+  static constexpr int id = Id;
+  static constexpr kind value_kind = K;
+  static constexpr bool writable = Writable;
+};
+
+using ms = std::chrono::milliseconds;
+
+// Read-write.
+inline constexpr option<23, int, kind::integer> sndhwm{};         // messages per peer; 0 = unlimited
+inline constexpr option<24, int, kind::integer> rcvhwm{};         // messages per peer; 0 = unlimited
+inline constexpr option<17, ms, kind::milliseconds> linger{};     // -1 = forever
+inline constexpr option<27, ms, kind::milliseconds> rcvtimeo{};   // -1 = forever
+inline constexpr option<28, ms, kind::milliseconds> sndtimeo{};   // -1 = forever
+inline constexpr option<1000, wait_strategy, kind::strategy> wait{};
+inline constexpr option<1001, int, kind::integer> spin_ns{};      // busy-poll time before yield/sleep
+// Read-only.
+inline constexpr option<13, bool, kind::boolean, false> rcvmore{};
+inline constexpr option<16, socket_type, kind::integer, false> type{};
+inline constexpr option<32, std::string, kind::bytes, false> last_endpoint{};
+
+}  // namespace opt
+}  // namespace shoal

@@ -1,0 +1,119 @@
+// socket: a messaging endpoint of one pattern (PAIR, PUSH, PULL, ...), created by a context.
+// Threading: a socket is NOT thread-safe, as in libzmq: use it from one thread at a time. It may
+// be moved to another thread (hand it over with any happens-before edge: a mutex, a join, a
+// queue). Peers attaching to it from other threads never touch it directly; they post to it
+// and it picks them up on its next call.
+// Errors: calls return std::error_code / result<T>; errc::again means "would block / timed out"
+// and is an outcome to retry, not a failure. Nothing here throws.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "shoal/message.hpp"
+#include "shoal/options.hpp"
+#include "shoal/result.hpp"
+
+namespace shoal {
+
+class context;
+namespace detail {
+class socket_core;
+}
+
+class socket {
+ public:
+  socket() noexcept;  // an empty handle: every call on it returns errc::notsock
+  socket(socket&& other) noexcept;
+  socket& operator=(socket&& other) noexcept;
+  socket(const socket&) = delete;
+  socket& operator=(const socket&) = delete;
+  ~socket();  // close()
+
+  [[nodiscard]] bool valid() const noexcept { return core_ != nullptr; }
+  [[nodiscard]] socket_type type() const noexcept;
+
+  // Endpoints are "<scheme>://<address>"; the scheme picks the transport.
+  // EPROTONOSUPPORT for an unknown scheme, EINVAL for a malformed endpoint (error_detail()
+  // names the problem), EADDRINUSE when the address is already bound.
+  [[nodiscard]] std::error_code bind(std::string_view endpoint);
+  [[nodiscard]] std::error_code connect(std::string_view endpoint);
+  [[nodiscard]] std::error_code unbind(std::string_view endpoint);
+  [[nodiscard]] std::error_code disconnect(std::string_view endpoint);
+
+  // Sends one frame; send_flags::more marks that further frames of the same message follow.
+  // A multipart message is delivered whole or not at all. On success `msg` is left empty; on
+  // failure it is untouched, so the caller can retry.
+  [[nodiscard]] std::error_code send(message& msg, send_flags flags = send_flags::none);
+  [[nodiscard]] std::error_code send(message&& msg, send_flags flags = send_flags::none) {
+    return send(msg, flags);
+  }
+  // Copies `data` into the transport (no allocation for small frames).
+  [[nodiscard]] std::error_code send(std::span<const std::byte> data,
+                                     send_flags flags = send_flags::none);
+  [[nodiscard]] std::error_code send(const void* data, std::size_t size,
+                                     send_flags flags = send_flags::none) {
+    return send(std::span<const std::byte>(static_cast<const std::byte*>(data), size), flags);
+  }
+  [[nodiscard]] std::error_code send(std::string_view text, send_flags flags = send_flags::none) {
+    return send(text.data(), text.size(), flags);
+  }
+
+  // Receives one frame into `msg` (msg.more() tells whether more frames follow).
+  [[nodiscard]] std::error_code recv(message& msg, recv_flags flags = recv_flags::none);
+  [[nodiscard]] result<message> recv(recv_flags flags = recv_flags::none);
+  // Receives one frame into `buf`; returns the frame's full size, which may exceed buf.size()
+  // (the rest is truncated, as zmq_recv does). rcvmore tells whether more frames follow.
+  [[nodiscard]] result<std::size_t> recv(std::span<std::byte> buf,
+                                         recv_flags flags = recv_flags::none);
+
+  // Closes the socket: idempotent, never blocks. Messages already handed to a peer stay
+  // readable by it unless linger is 0.
+  void close() noexcept;
+
+  // Typed options: s.set(shoal::opt::sndhwm, 100); auto hwm = s.get(shoal::opt::sndhwm);
+  template <typename Opt>
+  [[nodiscard]] std::error_code set(Opt /*tag*/, const typename Opt::value_type& value) {
+    static_assert(Opt::writable, "this option is read-only");
+    if constexpr (Opt::value_kind == opt::kind::bytes) {
+      return set_bytes(Opt::id, value);
+    } else if constexpr (Opt::value_kind == opt::kind::milliseconds) {
+      return set_int(Opt::id, static_cast<std::int64_t>(value.count()));
+    } else {
+      return set_int(Opt::id, static_cast<std::int64_t>(value));
+    }
+  }
+  template <typename Opt>
+  [[nodiscard]] result<typename Opt::value_type> get(Opt /*tag*/) const {
+    using T = typename Opt::value_type;
+    if constexpr (Opt::value_kind == opt::kind::bytes) {
+      return get_bytes(Opt::id);
+    } else {
+      auto v = get_int(Opt::id);
+      if (!v) return v.error();
+      if constexpr (Opt::value_kind == opt::kind::milliseconds) {
+        return T(*v);
+      } else {
+        return static_cast<T>(*v);
+      }
+    }
+  }
+
+  // Untyped access by numeric id (for bindings and ZeroMQ-style code). EINVAL for an unknown
+  // id, a value out of range, or a write to a read-only option.
+  [[nodiscard]] std::error_code set_int(int id, std::int64_t value);
+  [[nodiscard]] result<std::int64_t> get_int(int id) const;
+  [[nodiscard]] std::error_code set_bytes(int id, std::string_view value);
+  [[nodiscard]] result<std::string> get_bytes(int id) const;
+
+ private:
+  friend class context;
+  explicit socket(std::unique_ptr<detail::socket_core> core) noexcept;
+  std::unique_ptr<detail::socket_core> core_;
+};
+
+}  // namespace shoal

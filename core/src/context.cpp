@@ -1,0 +1,61 @@
+// shoal::context and context_core (see context.hpp, context_core.hpp).
+#include "shoal/context.hpp"
+
+#include <algorithm>
+
+#include "context_core.hpp"
+#include "socket_core.hpp"
+
+namespace shoal {
+namespace detail {
+
+void context_core::shutdown() noexcept {
+  if (terminated_.exchange(true, std::memory_order_acq_rel)) return;
+  std::vector<std::shared_ptr<waiter>> ws;
+  {
+    std::lock_guard lock(waiters_mutex_);
+    ws = waiters_;
+  }
+  for (auto& w : ws) w->notify_force();
+}
+
+bool context_core::add_waiter(const std::shared_ptr<waiter>& w) {
+  std::lock_guard lock(waiters_mutex_);
+  if (terminated()) return false;
+  waiters_.push_back(w);
+  return true;
+}
+
+void context_core::remove_waiter(const waiter* w) noexcept {
+  std::lock_guard lock(waiters_mutex_);
+  std::erase_if(waiters_, [w](const auto& p) { return p.get() == w; });
+}
+
+}  // namespace detail
+
+context::context() : context(context_options{}) {}
+context::context(const context_options& options) : core_(std::make_shared<detail::context_core>(options)) {}
+context::context(context&&) noexcept = default;
+context& context::operator=(context&& other) noexcept {
+  if (this != &other) {
+    shutdown();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+context::~context() { shutdown(); }
+
+void context::shutdown() noexcept {
+  if (core_) core_->shutdown();
+}
+
+const context_options& context::options() const noexcept { return core_->options(); }
+
+result<shoal::socket> context::socket(socket_type type) {
+  if (!core_ || core_->terminated()) return fail(errc::term, "the context was shut down");
+  auto core = detail::socket_core::create(core_, type);
+  if (!core) return core.error();
+  return shoal::socket(std::move(*core));
+}
+
+}  // namespace shoal

@@ -1,0 +1,112 @@
+// load_balancer: sends each message to the next pipe with room (round robin), keeping all frames
+// of a multipart message on one pipe. Used by PUSH (and DEALER, REQ later).
+// Threading: the owning socket's thread only.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "patterns/pattern.hpp"
+
+namespace shoal::detail {
+
+class load_balancer {
+ public:
+  void attach(pipe* p) { pipes_.push_back(p); }
+
+  void detach(pipe* p) noexcept {
+    const auto it = std::find(pipes_.begin(), pipes_.end(), p);
+    if (it == pipes_.end()) return;
+    const auto idx = static_cast<std::size_t>(it - pipes_.begin());
+    pipes_.erase(it);
+    if (idx < current_) --current_;
+    if (current_ >= pipes_.size()) current_ = 0;
+    if (p == active_) {
+      active_ = nullptr;
+      dropping_ = true;  // the rest of this message has nowhere to go
+    }
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return pipes_.empty(); }
+
+  std::error_code send(out_frame& f, pattern_host& host) noexcept {
+    if (dropping_) {
+      // Remaining frames of a message whose pipe died: swallow them, as libzmq does.
+      dropping_ = f.more;
+      consume(f);
+      return {};
+    }
+    if (active_ != nullptr) {
+      switch (active_->write(f)) {
+        case io_status::ok:
+          if (!f.more) finish_message();
+          return {};
+        case io_status::again:
+          return make_error_code(errc::again);
+        case io_status::too_big: {
+          active_->rollback();
+          active_ = nullptr;
+          dropping_ = f.more;
+          return fail(errc::msgsize, "multipart message exceeds the pipe's capacity; it was dropped");
+        }
+        case io_status::closed: {
+          pipe* dead = active_;
+          detach(dead);
+          host.drop_pipe(dead);
+          dropping_ = f.more;
+          consume(f);
+          return {};
+        }
+      }
+    }
+    std::size_t tried = 0;
+    while (tried < pipes_.size()) {
+      pipe* p = pipes_[current_];
+      switch (p->write(f)) {
+        case io_status::ok:
+          if (f.more) {
+            active_ = p;
+          } else {
+            advance();
+          }
+          return {};
+        case io_status::again:
+          advance();
+          ++tried;
+          break;
+        case io_status::too_big:
+          return fail(errc::msgsize, "frame exceeds the pipe's capacity");
+        case io_status::closed:
+          detach(p);
+          host.drop_pipe(p);
+          break;
+      }
+    }
+    return make_error_code(errc::again);
+  }
+
+  // True when send() of a new message's first frame might succeed now.
+  [[nodiscard]] bool writable() noexcept {
+    if (active_ != nullptr || dropping_) return true;
+    return std::any_of(pipes_.begin(), pipes_.end(), [](pipe* p) { return p->writable(); });
+  }
+
+ private:
+  static void consume(out_frame& f) noexcept {
+    if (f.msg != nullptr) f.msg->clear();
+  }
+  void advance() noexcept {
+    if (++current_ >= pipes_.size()) current_ = 0;
+  }
+  void finish_message() noexcept {
+    active_ = nullptr;
+    advance();
+  }
+
+  std::vector<pipe*> pipes_;
+  std::size_t current_ = 0;
+  pipe* active_ = nullptr;  // pipe carrying the current multipart message
+  bool dropping_ = false;   // swallowing the rest of a message whose pipe died
+};
+
+}  // namespace shoal::detail

@@ -1,0 +1,59 @@
+// pattern: the routing rules of one socket type (which pipe a frame goes to, which pipe the next
+// frame comes from). Patterns see pipes only through the pipe interface and never block: the
+// socket retries and waits around them.
+// Threading: owned by one socket and called on its thread only.
+#pragma once
+
+#include <memory>
+#include <system_error>
+
+#include "pipe.hpp"
+#include "shoal/error.hpp"
+#include "shoal/options.hpp"
+
+namespace shoal::detail {
+
+// What a pattern may ask of its socket.
+class pattern_host {
+ public:
+  // The pattern found `p` dead (peer closed) and has already forgotten it: destroy it.
+  virtual void drop_pipe(pipe* p) noexcept = 0;
+
+ protected:
+  ~pattern_host() = default;
+};
+
+class pattern {
+ public:
+  explicit pattern(pattern_host& host) noexcept : host_(host) {}
+  pattern(const pattern&) = delete;
+  pattern& operator=(const pattern&) = delete;
+  virtual ~pattern() = default;
+
+  // A new connection. Return false to refuse it (the socket then closes it).
+  virtual bool attach(pipe* p) = 0;
+  // The socket is removing `p` (disconnect, unbind, close): forget it.
+  virtual void detach(pipe* p) noexcept = 0;
+  // One frame, never blocking: {} on success, errc::again when no pipe can take/give it now,
+  // or a pattern error (errc::notsup, errc::fsm, errc::hostunreach, errc::msgsize, ...).
+  virtual std::error_code send(out_frame& frame) noexcept = 0;
+  virtual std::error_code recv(in_frame& frame) noexcept = 0;
+
+ protected:
+  pattern_host& host() noexcept { return host_; }
+
+ private:
+  pattern_host& host_;
+};
+
+// The pattern for a socket type; null with errc::notsup detail when the type is not built yet.
+std::unique_ptr<pattern> make_pattern(socket_type type, pattern_host& host);
+
+// Whether a `self` socket may talk to a `peer` socket (ZMTP's valid pairs).
+[[nodiscard]] bool compatible(socket_type self, socket_type peer) noexcept;
+
+// The usual peer of a socket type (PUSH -> PULL, REQ -> REP, ...): what a connection is assumed
+// to lead to before the peer is known (connect before bind).
+[[nodiscard]] socket_type natural_peer(socket_type self) noexcept;
+
+}  // namespace shoal::detail

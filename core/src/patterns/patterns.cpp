@@ -1,0 +1,81 @@
+// Socket type -> pattern, and which socket types may talk to each other.
+#include "strings.hpp"
+#include "patterns/patterns.hpp"
+
+#include <string>
+
+#include "shoal/error.hpp"
+
+namespace shoal::detail {
+
+std::unique_ptr<pattern> make_pattern(socket_type type, pattern_host& host) {
+  switch (type) {
+    case socket_type::pair:
+      return make_pair_pattern(host);
+    case socket_type::push:
+      return make_push_pattern(host);
+    case socket_type::pull:
+      return make_pull_pattern(host);
+    default:
+      (void)fail(errc::notsup, cat("socket type ", to_string(type), " is not available in this build (PAIR, PUSH and PULL are)"));
+      return nullptr;
+  }
+}
+
+bool compatible(socket_type self, socket_type peer) noexcept {
+  using t = socket_type;
+  switch (self) {
+    case t::pair:
+      return peer == t::pair;
+    case t::pub:
+    case t::xpub:
+      return peer == t::sub || peer == t::xsub;
+    case t::sub:
+    case t::xsub:
+      return peer == t::pub || peer == t::xpub;
+    case t::req:
+      return peer == t::rep || peer == t::router;
+    case t::rep:
+      return peer == t::req || peer == t::dealer;
+    case t::dealer:
+      return peer == t::rep || peer == t::dealer || peer == t::router;
+    case t::router:
+      return peer == t::req || peer == t::dealer || peer == t::router;
+    case t::push:
+      return peer == t::pull;
+    case t::pull:
+      return peer == t::push;
+  }
+  return false;
+}
+
+socket_type natural_peer(socket_type self) noexcept {
+  using t = socket_type;
+  switch (self) {
+    case t::pair:
+      return t::pair;
+    case t::pub:
+      return t::sub;
+    case t::sub:
+      return t::pub;
+    case t::req:
+      return t::rep;
+    case t::rep:
+      return t::req;
+    case t::dealer:
+      return t::router;
+    case t::router:
+      return t::dealer;
+    case t::pull:
+      return t::push;
+    case t::push:
+      return t::pull;
+    case t::xpub:
+      return t::xsub;
+    case t::xsub:
+      return t::xpub;
+  }
+  return t::pair;
+}
+
+}  // namespace shoal::detail

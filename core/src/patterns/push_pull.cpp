@@ -1,0 +1,49 @@
+// PUSH (load-balanced send only) and PULL (fair-queued receive only).
+#include "patterns/fair_queue.hpp"
+#include "patterns/load_balancer.hpp"
+#include "patterns/pattern.hpp"
+#include "patterns/patterns.hpp"
+
+namespace shoal::detail {
+namespace {
+
+class push_pattern final : public pattern {
+ public:
+  using pattern::pattern;
+  bool attach(pipe* p) override {
+    lb_.attach(p);
+    return true;
+  }
+  void detach(pipe* p) noexcept override { lb_.detach(p); }
+  std::error_code send(out_frame& f) noexcept override { return lb_.send(f, host()); }
+  std::error_code recv(in_frame& /*f*/) noexcept override {
+    return fail(errc::notsup, "a PUSH socket cannot receive");
+  }
+
+ private:
+  load_balancer lb_;
+};
+
+class pull_pattern final : public pattern {
+ public:
+  using pattern::pattern;
+  bool attach(pipe* p) override {
+    fq_.attach(p);
+    return true;
+  }
+  void detach(pipe* p) noexcept override { fq_.detach(p); }
+  std::error_code send(out_frame& /*f*/) noexcept override {
+    return fail(errc::notsup, "a PULL socket cannot send");
+  }
+  std::error_code recv(in_frame& f) noexcept override { return fq_.recv(f, host()); }
+
+ private:
+  fair_queue fq_;
+};
+
+}  // namespace
+
+std::unique_ptr<pattern> make_push_pattern(pattern_host& host) { return std::make_unique<push_pattern>(host); }
+std::unique_ptr<pattern> make_pull_pattern(pattern_host& host) { return std::make_unique<pull_pattern>(host); }
+
+}  // namespace shoal::detail

@@ -1,0 +1,82 @@
+// pipe: one connection as a socket's pattern sees it — a message queue out to one peer and one
+// in from it. Transports implement it (ring_pipe for inproc/shm, stream pipes for tcp/ipc);
+// patterns (PAIR, PUSH, PULL, ...) only ever talk to this interface.
+// Threading: every method is called by the owning socket's thread only. Ownership: the socket
+// owns its pipes; patterns hold non-owning pointers between attach() and detach().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "shoal/message.hpp"
+#include "shoal/options.hpp"
+
+namespace shoal::detail {
+
+enum class io_status : std::uint8_t {
+  ok,       // done
+  again,    // would block: queue full (write) or empty (read)
+  closed,   // the peer is gone (and, for reads, everything it sent has been read)
+  too_big,  // write: the frame (or the unfinished multipart message) can never fit this pipe
+};
+
+// A frame going out: either bytes to copy, or a message whose content may be moved (zero copy).
+struct out_frame {
+  std::span<const std::byte> bytes;  // the content (msg->bytes() when msg is set)
+  message* msg = nullptr;            // when set, the pipe may take msg's buffer; else bytes are copied
+  bool more = false;
+};
+
+// Where a frame coming in goes: into a message, or copied into a caller's buffer (truncating).
+struct in_frame {
+  message* msg = nullptr;    // receive into this message, or (when null) into buf
+  std::span<std::byte> buf;  // destination when msg is null
+  std::size_t size = 0;      // out: the frame's full size
+  bool more = false;         // out: more frames follow
+};
+
+class pipe {
+ public:
+  pipe() = default;
+  pipe(const pipe&) = delete;
+  pipe& operator=(const pipe&) = delete;
+  virtual ~pipe() = default;
+
+  // --- outbound ---------------------------------------------------------------------------
+  // Queues one frame. ok: taken (a moved message is left empty); again: full under the HWM,
+  // nothing taken; closed: the peer is gone; too_big: can never be queued on this pipe.
+  // Frames with more=true are invisible to the peer until the frame with more=false.
+  virtual io_status write(out_frame& frame) noexcept = 0;
+  // Drops the frames of an unfinished multipart message (none of it reaches the peer).
+  virtual void rollback() noexcept = 0;
+  // True when a new message would be accepted now (room under the HWM).
+  virtual bool writable() noexcept = 0;
+
+  // --- inbound ----------------------------------------------------------------------------
+  // Takes the next frame. ok / again (nothing yet) / closed (peer gone and drained).
+  virtual io_status read(in_frame& frame) noexcept = 0;
+  // True when read() would not return again.
+  virtual bool readable() noexcept = 0;
+
+  // --- lifetime ---------------------------------------------------------------------------
+  // Closes this end: idempotent, non-blocking. With discard=true (linger 0) frames queued to
+  // the peer and not yet read are dropped; otherwise the peer can still read them.
+  virtual void close(bool discard) noexcept = 0;
+
+  // --- identity ---------------------------------------------------------------------------
+  [[nodiscard]] virtual socket_type peer_type() const noexcept { return peer_type_; }
+  // Which bind()/connect() call made this pipe (for unbind/disconnect).
+  [[nodiscard]] std::uint64_t origin() const noexcept { return origin_; }
+  void set_origin(std::uint64_t origin) noexcept { origin_ = origin; }
+
+ protected:
+  void set_peer_type(socket_type t) noexcept { peer_type_ = t; }
+
+ private:
+  socket_type peer_type_ = socket_type::pair;
+  std::uint64_t origin_ = 0;
+};
+
+}  // namespace shoal::detail

@@ -1,0 +1,100 @@
+// Layout of shoal's single-producer single-consumer record ring: the control block and the
+// record format. Standard-layout, fixed-width and offset-free, so the same ring works in process
+// memory (inproc://) and in shared memory between processes (shm://).
+//
+// Data area: a power-of-two number of bytes; records are 8-byte aligned and never wrap (a
+// padding record fills the tail end of the area when the next record does not fit).
+//
+//  Record (8-byte aligned):
+//   0                   1                   2                   3
+//   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//  +---------------------------------------------------------------+
+//  |                    payload length (bytes)                     |  \  one 64-bit word,
+//  +---------------+---------------+-------------------------------+   > stored last with
+//  |     type      |     flags     |          reserved (0)         |  /  release: the commit
+//  +---------------+---------------+-------------------------------+
+//  |                     payload ... (length bytes)                |
+//  |                      ... padded to 8 bytes                    |
+//  +---------------------------------------------------------------+
+//  |  next header word: 0 until the following record is committed |  <- "terminator"
+//  +---------------------------------------------------------------+
+//
+//  type  1 data      payload = frame bytes
+//        2 padding   skip to the start of the data area; no message
+//        3 external  payload = { buffer*, data*, size } (in-process rings only: a zero-copy
+//                    hand-off of a reference-counted buffer)
+//  flags bit 0 MORE: another frame of the same message follows
+//
+// Commit protocol: the producer writes the payload, stores a zero "terminator" word right after
+// the record, then stores the header word with release. The consumer spins on the header word
+// at its position with acquire: a non-zero word is a complete record, and the terminator
+// guarantees that the word after it reads 0 until the producer commits there. So the consumer
+// never reads the producer's index, and a waiting consumer pays one cache-line transfer per
+// message (plus the payload's own lines).
+//
+// Multipart atomicity: the header of a message's first frame is stored only when its last frame
+// is written, so the consumer sees all frames of a message or none; abandoning an unfinished
+// message (sender closed) just rewinds the producer to that first frame.
+//
+// Flow control: the consumer publishes its position (and the count of whole messages read) in
+// batches; the producer caches both and rereads them only when the cached view says "full".
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace shoal::ring {
+
+inline constexpr std::size_t cache_line = 64;
+
+enum class record_type : std::uint8_t { data = 1, padding = 2, external = 3 };
+inline constexpr std::uint8_t flag_more = 1;
+
+inline constexpr std::size_t header_size = 8;
+inline constexpr std::size_t record_align = 8;
+
+[[nodiscard]] constexpr std::uint64_t align_record(std::uint64_t n) noexcept {
+  return (n + (record_align - 1)) & ~std::uint64_t{record_align - 1};
+}
+// Bytes a record with `payload` bytes occupies in the data area.
+[[nodiscard]] constexpr std::uint64_t record_bytes(std::uint64_t payload) noexcept {
+  return align_record(header_size + payload);
+}
+
+[[nodiscard]] constexpr std::uint64_t make_header(std::uint32_t length, record_type type,
+                                                  std::uint8_t flags) noexcept {
+  return static_cast<std::uint64_t>(length) | (static_cast<std::uint64_t>(type) << 32) |
+         (static_cast<std::uint64_t>(flags) << 40);
+}
+[[nodiscard]] constexpr std::uint32_t header_length(std::uint64_t h) noexcept {
+  return static_cast<std::uint32_t>(h);
+}
+[[nodiscard]] constexpr std::uint8_t header_type(std::uint64_t h) noexcept {
+  return static_cast<std::uint8_t>(h >> 32);
+}
+[[nodiscard]] constexpr std::uint8_t header_flags(std::uint64_t h) noexcept {
+  return static_cast<std::uint8_t>(h >> 40);
+}
+[[nodiscard]] constexpr std::uint16_t header_reserved(std::uint64_t h) noexcept {
+  return static_cast<std::uint16_t>(h >> 48);
+}
+
+// Shared between producer and consumer. Each group sits on its own cache line so the two sides
+// never write the same line.
+struct ring_control {
+  // Written by the consumer (batched), read by the producer only when it believes the ring full.
+  alignas(cache_line) std::atomic<std::uint64_t> head;  // bytes consumed; pairs with producer's acquire
+  std::atomic<std::uint64_t> msgs_read;                 // whole messages consumed (HWM accounting)
+  // Written once by either side; read on slow paths.
+  alignas(cache_line) std::atomic<std::uint64_t> msg_limit;  // HWM in messages; 0 = bytes only
+  std::uint8_t pad_[cache_line - sizeof(std::atomic<std::uint64_t>)];
+};
+
+static_assert(std::is_standard_layout_v<ring_control>);
+static_assert(sizeof(ring_control) == 2 * cache_line);
+static_assert(offsetof(ring_control, msg_limit) == cache_line);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+}  // namespace shoal::ring

@@ -1,0 +1,280 @@
+// SPSC record ring: the producer and consumer halves over a data area + ring_control
+// (layout and protocol in ring_layout.hpp). Header-only so the hot path inlines.
+// Threading: one thread at a time calls writer methods, one thread at a time calls reader
+// methods (they may be different threads or processes). Neither allocates nor locks.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "ring/ring_layout.hpp"
+
+namespace shoal::ring {
+
+enum class claim_status : std::uint8_t { ok, full, too_big };
+enum class peek_status : std::uint8_t { ok, empty, corrupt };
+
+namespace detail {
+inline std::atomic_ref<std::uint64_t> word(std::byte* base, std::uint64_t offset) noexcept {
+  return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(base + offset));
+}
+}  // namespace detail
+
+// Smallest data area that still carries useful records.
+inline constexpr std::uint64_t min_capacity = 4096;
+
+// Producer half. Keeps private copies of its tail and of the consumer's published position.
+class writer {
+ public:
+  writer() = default;
+  // `data` must be 8-byte aligned and zero-filled (or a ring previously left consistent);
+  // `capacity` a power of two >= min_capacity.
+  writer(std::byte* data, std::uint64_t capacity, ring_control* ctl) noexcept
+      : base_(data), mask_(capacity - 1), capacity_(capacity), ctl_(ctl) {
+    tail_ = ctl->head.load(std::memory_order_acquire);
+    head_cache_ = tail_;
+    msgs_read_cache_ = ctl->msgs_read.load(std::memory_order_relaxed);
+    msgs_written_ = msgs_read_cache_;
+    limit_ = ctl->msg_limit.load(std::memory_order_relaxed);
+  }
+
+  [[nodiscard]] bool attached() const noexcept { return base_ != nullptr; }
+  [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
+  // Largest payload one record can carry.
+  [[nodiscard]] std::uint64_t max_payload() const noexcept {
+    return capacity_ / 2 - 2 * header_size - record_align;
+  }
+  [[nodiscard]] bool in_message() const noexcept { return open_; }
+
+  // Reserves a record with `payload` bytes and returns where to write them. Returns nullptr with
+  // `st` = full (no room now: HWM or bytes; retry later) or too_big (can never fit).
+  // A claim must be followed by commit() before the next claim; dropping it is allowed.
+  [[nodiscard]] std::byte* claim(std::uint64_t payload, claim_status& st) noexcept {
+    if (payload > max_payload()) {
+      st = claim_status::too_big;
+      return nullptr;
+    }
+    if (!open_ && limit_ != 0 && msgs_written_ - msgs_read_cache_ >= limit_) {
+      refresh();
+      if (limit_ != 0 && msgs_written_ - msgs_read_cache_ >= limit_) {
+        st = claim_status::full;
+        return nullptr;
+      }
+    }
+    const std::uint64_t rec = record_bytes(payload);
+    const std::uint64_t off = tail_ & mask_;
+    const std::uint64_t pad = (capacity_ - off < rec) ? capacity_ - off : 0;
+    const std::uint64_t end = tail_ + pad + rec + header_size;  // + terminator word
+    if (open_ && end - open_start_ > capacity_) {
+      st = claim_status::too_big;  // this message alone would exceed the ring
+      return nullptr;
+    }
+    if (end - head_cache_ > capacity_) {
+      refresh();
+      if (end - head_cache_ > capacity_) {
+        st = claim_status::full;
+        return nullptr;
+      }
+    }
+    claim_pad_ = pad;
+    claim_pos_ = tail_ + pad;
+    claim_len_ = payload;
+    st = claim_status::ok;
+    return base_ + (claim_pos_ & mask_) + header_size;
+  }
+
+  // Publishes the claimed record (or, for the first frame of a multipart message, holds it back
+  // until the message's last frame is committed).
+  void commit(record_type type, std::uint8_t flags) noexcept {
+    const std::uint64_t rec = record_bytes(claim_len_);
+    const std::uint64_t pos = claim_pos_;
+    const bool more = (flags & flag_more) != 0;
+    const std::uint64_t hdr = make_header(static_cast<std::uint32_t>(claim_len_), type, flags);
+    detail::word(base_, (pos + rec) & mask_).store(0, std::memory_order_relaxed);  // terminator
+    if (!open_ && more) {
+      // First frame of a multipart message: its header is the message's commit point.
+      if (claim_pad_ != 0) detail::word(base_, pos & mask_).store(0, std::memory_order_relaxed);
+      open_ = true;
+      open_start_ = pos;
+      open_header_ = hdr;
+    } else {
+      // Inside an open message the first header's release publishes everything; after a
+      // padding record, the padding's release does. (Orders are constants on purpose: a
+      // run-time memory_order argument compiles to a seq_cst xchg.)
+      if (!open_ && claim_pad_ == 0) {
+        detail::word(base_, pos & mask_).store(hdr, std::memory_order_release);
+      } else {
+        detail::word(base_, pos & mask_).store(hdr, std::memory_order_relaxed);
+      }
+    }
+    if (claim_pad_ != 0) {
+      const std::uint64_t pad_hdr =
+          make_header(static_cast<std::uint32_t>(claim_pad_ - header_size), record_type::padding, 0);
+      detail::word(base_, (pos - claim_pad_) & mask_).store(pad_hdr, std::memory_order_release);
+    }
+    tail_ = pos + rec;
+    claim_pad_ = 0;
+    if (!more) {
+      if (open_) {
+        detail::word(base_, open_start_ & mask_).store(open_header_, std::memory_order_release);
+        open_ = false;
+      }
+      ++msgs_written_;
+    }
+  }
+
+  // Abandons the unfinished message: the consumer never sees its frames. `on_record(type,
+  // payload, length)` is called for each dropped record so the caller can release what it owns.
+  template <typename F>
+  void rollback(F&& on_record) noexcept {
+    if (!open_) return;
+    std::uint64_t pos = open_start_;
+    std::uint64_t hdr = open_header_;
+    while (pos != tail_) {
+      const auto type = static_cast<record_type>(header_type(hdr));
+      const std::uint32_t len = header_length(hdr);
+      if (type != record_type::padding) on_record(type, base_ + (pos & mask_) + header_size, len);
+      pos += record_bytes(len);
+      if (pos != tail_) hdr = detail::word(base_, pos & mask_).load(std::memory_order_relaxed);
+    }
+    detail::word(base_, open_start_ & mask_).store(0, std::memory_order_relaxed);
+    tail_ = open_start_;
+    open_ = false;
+  }
+
+  // True when a new message of `payload` bytes would be accepted now.
+  [[nodiscard]] bool can_write(std::uint64_t payload) noexcept {
+    claim_status st{};
+    return claim(payload, st) != nullptr;  // a claim without commit is a no-op
+  }
+
+  // Messages written and not yet known to be read (from the cached view).
+  [[nodiscard]] std::uint64_t queued_estimate() const noexcept { return msgs_written_ - msgs_read_cache_; }
+
+ private:
+  void refresh() noexcept {
+    head_cache_ = ctl_->head.load(std::memory_order_acquire);  // pairs with reader::publish
+    msgs_read_cache_ = ctl_->msgs_read.load(std::memory_order_relaxed);
+    limit_ = ctl_->msg_limit.load(std::memory_order_relaxed);
+  }
+
+  std::byte* base_ = nullptr;
+  std::uint64_t mask_ = 0;
+  std::uint64_t capacity_ = 0;
+  ring_control* ctl_ = nullptr;
+  std::uint64_t tail_ = 0;
+  std::uint64_t head_cache_ = 0;
+  std::uint64_t msgs_written_ = 0;
+  std::uint64_t msgs_read_cache_ = 0;
+  std::uint64_t limit_ = 0;
+  // Current claim.
+  std::uint64_t claim_pos_ = 0;
+  std::uint64_t claim_len_ = 0;
+  std::uint64_t claim_pad_ = 0;
+  // Open (unfinished) multipart message.
+  bool open_ = false;
+  std::uint64_t open_start_ = 0;
+  std::uint64_t open_header_ = 0;
+};
+
+// A committed record as the consumer sees it, valid until consume().
+struct record {
+  record_type type;
+  std::uint8_t flags;
+  std::uint32_t length;
+  const std::byte* payload;
+  [[nodiscard]] bool more() const noexcept { return (flags & flag_more) != 0; }
+};
+
+// Consumer half. Publishes its position in batches (and whenever it finds the ring empty).
+class reader {
+ public:
+  reader() = default;
+  reader(std::byte* data, std::uint64_t capacity, ring_control* ctl) noexcept
+      : base_(data), mask_(capacity - 1), capacity_(capacity), ctl_(ctl) {
+    head_ = ctl->head.load(std::memory_order_acquire);
+    published_ = head_;
+    msgs_read_ = ctl->msgs_read.load(std::memory_order_relaxed);
+    published_msgs_ = msgs_read_;
+    set_batch(ctl->msg_limit.load(std::memory_order_relaxed));
+  }
+
+  [[nodiscard]] bool attached() const noexcept { return base_ != nullptr; }
+
+  // Sets how often the position is published: every capacity/8 bytes or limit/4 messages.
+  void set_batch(std::uint64_t msg_limit) noexcept {
+    batch_bytes_ = std::max<std::uint64_t>(capacity_ / 8, record_align);
+    batch_msgs_ = msg_limit == 0 ? ~std::uint64_t{0} : std::max<std::uint64_t>(msg_limit / 4, 1);
+  }
+
+  // Looks at the next committed record without consuming it (padding is skipped).
+  // `corrupt`: the header is impossible (only a hostile or broken producer writes one).
+  [[nodiscard]] peek_status peek(record& out) noexcept {
+    for (;;) {
+      const std::uint64_t off = head_ & mask_;
+      const std::uint64_t h = detail::word(base_, off).load(std::memory_order_acquire);
+      if (h == 0) return peek_status::empty;
+      const std::uint32_t len = header_length(h);
+      const auto type = static_cast<record_type>(header_type(h));
+      const std::uint64_t rec = record_bytes(len);
+      if (header_reserved(h) != 0 || rec > capacity_ - off) return peek_status::corrupt;
+      if (type == record_type::padding) {
+        if (off + rec != capacity_) return peek_status::corrupt;
+        head_ += rec;
+        continue;
+      }
+      if (type != record_type::data && type != record_type::external) return peek_status::corrupt;
+      out = record{type, header_flags(h), len, base_ + off + header_size};
+      cur_ = rec;
+      cur_more_ = (header_flags(h) & flag_more) != 0;
+      return peek_status::ok;
+    }
+  }
+
+  // Consumes the record returned by the last successful peek(). Returns true when it published
+  // the position (the caller may then wake a producer waiting for room).
+  bool consume() noexcept {
+    head_ += cur_;
+    if (!cur_more_) ++msgs_read_;
+    if (head_ - published_ >= batch_bytes_ || msgs_read_ - published_msgs_ >= batch_msgs_) {
+      return publish();
+    }
+    return false;
+  }
+
+  // Publishes the position now; returns false when there was nothing new to publish.
+  bool publish() noexcept {
+    if (head_ == published_) return false;
+    ctl_->msgs_read.store(msgs_read_, std::memory_order_relaxed);
+    ctl_->head.store(head_, std::memory_order_release);  // pairs with writer::refresh
+    published_ = head_;
+    published_msgs_ = msgs_read_;
+    return true;
+  }
+
+  // True when a record (or padding) is committed at the read position.
+  [[nodiscard]] bool has_data() const noexcept {
+    return detail::word(base_, head_ & mask_).load(std::memory_order_acquire) != 0;
+  }
+
+  [[nodiscard]] std::uint64_t position() const noexcept { return head_; }
+
+ private:
+  std::byte* base_ = nullptr;
+  std::uint64_t mask_ = 0;
+  std::uint64_t capacity_ = 0;
+  ring_control* ctl_ = nullptr;
+  std::uint64_t head_ = 0;
+  std::uint64_t published_ = 0;
+  std::uint64_t msgs_read_ = 0;
+  std::uint64_t published_msgs_ = 0;
+  std::uint64_t batch_bytes_ = 0;
+  std::uint64_t batch_msgs_ = 0;
+  std::uint64_t cur_ = 0;
+  bool cur_more_ = false;
+};
+
+}  // namespace shoal::ring

@@ -1,0 +1,206 @@
+// ring_pipe: see ring_pipe.hpp.
+#include "ring_pipe.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "sys.hpp"
+
+namespace shoal::detail {
+namespace {
+
+constexpr std::uint64_t bytes_per_message = 128;  // ring bytes reserved per HWM message
+constexpr std::uint64_t min_ring = 64 * 1024;
+constexpr std::uint64_t max_ring = 4 * 1024 * 1024;
+constexpr std::uint64_t copy_limit = 16 * 1024;  // larger frames go by reference
+
+void release_record(ring::record_type type, const std::byte* payload) noexcept {
+  if (type != ring::record_type::external) return;
+  external_ref ref{};
+  std::memcpy(&ref, payload, sizeof ref);
+  ref.buf->drop();
+}
+
+}  // namespace
+
+ring_geometry geometry_for_limit(std::uint64_t msg_limit) noexcept {
+  std::uint64_t bytes = max_ring;
+  if (msg_limit != 0 && msg_limit < max_ring / bytes_per_message) {
+    bytes = std::clamp<std::uint64_t>(std::bit_ceil(msg_limit * bytes_per_message), min_ring, max_ring);
+  }
+  return {bytes, msg_limit};
+}
+
+ring_link::ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1)
+{
+  types_[0].store(type0, std::memory_order_relaxed);
+  types_[1].store(type1, std::memory_order_relaxed);
+  const std::array<ring_geometry, 2> g{g0, g1};
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto& d = dirs_[i];
+    d.capacity = g[i].capacity;
+    d.data = static_cast<std::byte*>(sys::map_anonymous(d.capacity));
+    if (d.data == nullptr) {
+      std::fprintf(stderr, "shoal: cannot map a %llu-byte ring\n", static_cast<unsigned long long>(d.capacity));
+      std::abort();
+    }
+    d.ctl.head.store(0, std::memory_order_relaxed);
+    d.ctl.msgs_read.store(0, std::memory_order_relaxed);
+    d.ctl.msg_limit.store(g[i].msg_limit, std::memory_order_relaxed);
+  }
+}
+
+ring_link::~ring_link() {
+  // Both ends are gone: release buffers referenced by frames nobody read.
+  for (auto& d : dirs_) {
+    ring::reader r(d.data, d.capacity, &d.ctl);
+    ring::record rec{};
+    while (r.peek(rec) == ring::peek_status::ok) {
+      release_record(rec.type, rec.payload);
+      r.consume();
+    }
+    sys::unmap(d.data, d.capacity);
+  }
+}
+
+void ring_link::set_waiter(int side, std::shared_ptr<waiter> w) noexcept {
+  const auto s = static_cast<std::size_t>(side);
+  waiters_[s].store(w.get(), std::memory_order_release);
+  waiter_owners_[s] = std::move(w);
+}
+
+ring_pipe::ring_pipe(std::shared_ptr<ring_link> link, int side)
+    : link_(std::move(link)), side_(side), peer_(1 - side) {
+  auto& out = link_->dir(side_);
+  auto& in = link_->dir(peer_);
+  out_ = ring::writer(out.data, out.capacity, &out.ctl);
+  in_ = ring::reader(in.data, in.capacity, &in.ctl);
+  copy_max_ = std::min(copy_limit, out_.max_payload());
+}
+
+ring_pipe::~ring_pipe() { close(false); }
+
+void ring_pipe::notify_peer() noexcept {
+  if (peer_waiter_ == nullptr) {
+    peer_waiter_ = link_->waiter_of(peer_);
+    if (peer_waiter_ == nullptr) return;
+  }
+  peer_waiter_->notify();
+}
+
+io_status ring_pipe::write_external(const external_ref& ref, bool more) noexcept {
+  ring::claim_status st{};
+  std::byte* p = out_.claim(sizeof(external_ref), st);
+  if (p == nullptr) return st == ring::claim_status::full ? io_status::again : io_status::too_big;
+  std::memcpy(p, &ref, sizeof ref);
+  out_.commit(ring::record_type::external, more ? ring::flag_more : 0);
+  return io_status::ok;
+}
+
+io_status ring_pipe::write(out_frame& frame) noexcept {
+  if (closed_ || link_->closed[static_cast<std::size_t>(peer_)].load(std::memory_order_relaxed)) {
+    return io_status::closed;
+  }
+  const std::uint8_t flags = frame.more ? ring::flag_more : 0;
+  const std::size_t size = frame.bytes.size();
+  if (frame.msg != nullptr && message_access::is_external(*frame.msg) && size > message::inline_capacity) {
+    // Hand the buffer over: no copy. The claim happens first so a full ring takes nothing.
+    ring::claim_status st{};
+    std::byte* p = out_.claim(sizeof(external_ref), st);
+    if (p == nullptr) return st == ring::claim_status::full ? io_status::again : io_status::too_big;
+    const external_ref ref = message_access::take_external(*frame.msg);
+    std::memcpy(p, &ref, sizeof ref);
+    out_.commit(ring::record_type::external, flags);
+  } else if (size <= copy_max_) {
+    ring::claim_status st{};
+    std::byte* p = out_.claim(size, st);
+    if (p == nullptr) return st == ring::claim_status::full ? io_status::again : io_status::too_big;
+    if (size != 0) std::memcpy(p, frame.bytes.data(), size);
+    out_.commit(ring::record_type::data, flags);
+  } else {
+    // A large frame given as bytes: copy once into a shared buffer and hand that over.
+    if (!out_.can_write(sizeof(external_ref))) return io_status::again;
+    message tmp(frame.bytes.data(), size);
+    const external_ref ref = message_access::take_external(tmp);
+    const io_status st = write_external(ref, frame.more);
+    if (st != io_status::ok) ref.buf->drop();
+    if (st != io_status::ok) return st;
+  }
+  if (!frame.more) notify_peer();
+  return io_status::ok;
+}
+
+void ring_pipe::rollback() noexcept {
+  out_.rollback([](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) {
+    release_record(type, payload);
+  });
+}
+
+bool ring_pipe::writable() noexcept {
+  if (closed_ || link_->closed[static_cast<std::size_t>(peer_)].load(std::memory_order_relaxed)) return true;
+  return out_.in_message() || out_.can_write(0);
+}
+
+io_status ring_pipe::read(in_frame& frame) noexcept {
+  if (closed_) return io_status::closed;
+  const auto peer = static_cast<std::size_t>(peer_);
+  // A peer that closed with linger 0 takes its unread frames with it.
+  if (link_->discard[peer].load(std::memory_order_relaxed)) return io_status::closed;
+  ring::record rec{};
+  const ring::peek_status st = in_.peek(rec);
+  if (st == ring::peek_status::empty) {
+    if (in_.publish()) notify_peer();  // room for a producer that may be waiting
+    if (!link_->closed[peer].load(std::memory_order_acquire)) return io_status::again;
+    // The peer closed: whatever it committed before closing is visible now.
+    if (in_.peek(rec) != ring::peek_status::ok) return io_status::closed;
+  } else if (st == ring::peek_status::corrupt) {
+    return io_status::closed;  // an impossible record: treat as a broken connection
+  }
+  frame.size = rec.length;
+  frame.more = rec.more();
+  if (rec.type == ring::record_type::data) {
+    if (frame.msg != nullptr) {
+      message_access::assign_copy(*frame.msg, rec.payload, rec.length);
+    } else {
+      std::memcpy(frame.buf.data(), rec.payload, std::min<std::size_t>(rec.length, frame.buf.size()));
+    }
+  } else {
+    external_ref ref{};
+    std::memcpy(&ref, rec.payload, sizeof ref);
+    frame.size = ref.size;
+    if (frame.msg != nullptr) {
+      message_access::adopt_external(*frame.msg, ref);
+    } else {
+      std::memcpy(frame.buf.data(), ref.data, std::min<std::size_t>(ref.size, frame.buf.size()));
+      ref.buf->drop();
+    }
+  }
+  if (frame.msg != nullptr) frame.msg->set_more(frame.more);
+  if (in_.consume()) notify_peer();
+  return io_status::ok;
+}
+
+bool ring_pipe::readable() noexcept {
+  if (closed_) return false;
+  return in_.has_data() || link_->closed[static_cast<std::size_t>(peer_)].load(std::memory_order_acquire);
+}
+
+void ring_pipe::close(bool discard) noexcept {
+  if (closed_) return;
+  closed_ = true;
+  rollback();
+  const auto self = static_cast<std::size_t>(side_);
+  link_->discard[self].store(discard, std::memory_order_relaxed);
+  in_.publish();
+  link_->closed[self].store(true, std::memory_order_release);
+  if (waiter* w = link_->waiter_of(peer_)) w->notify_force();
+}
+
+std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(
+    socket_type type0, socket_type type1, ring_geometry g0to1, ring_geometry g1to0) {
+  auto link = std::make_shared<ring_link>(g0to1, g1to0, type0, type1);
+  return {std::make_unique<ring_pipe>(link, 0), std::make_unique<ring_pipe>(link, 1)};
+}
+
+}  // namespace shoal::detail

@@ -1,0 +1,325 @@
+// socket_core: see socket_core.hpp.
+#include "strings.hpp"
+#include "socket_core.hpp"
+
+#include <algorithm>
+#include <climits>
+
+#include "endpoint.hpp"
+#include "sys.hpp"
+
+namespace shoal::detail {
+namespace {
+
+constexpr int opt_rcvmore = 13;
+constexpr int opt_type = 16;
+constexpr int opt_linger = 17;
+constexpr int opt_sndhwm = 23;
+constexpr int opt_rcvhwm = 24;
+constexpr int opt_rcvtimeo = 27;
+constexpr int opt_sndtimeo = 28;
+constexpr int opt_last_endpoint = 32;
+constexpr int opt_wait = 1000;
+constexpr int opt_spin_ns = 1001;
+
+std::error_code bad_value(int id, std::int64_t v, std::string_view rule) {
+  return fail(errc::inval, cat("option ", id, ": value ", v, " is invalid (", rule, ")"));
+}
+
+}  // namespace
+
+result<std::unique_ptr<socket_core>> socket_core::create(std::shared_ptr<context_core> ctx, socket_type type) {
+  if (static_cast<int>(type) < 0 || static_cast<int>(type) > static_cast<int>(socket_type::xsub)) {
+    return fail(errc::inval, cat("unknown socket type ", static_cast<int>(type)));
+  }
+  std::unique_ptr<socket_core> s(new socket_core(std::move(ctx), type));
+  s->pattern_ = make_pattern(type, *s);
+  if (!s->pattern_) return make_error_code(errc::notsup);  // detail set by make_pattern
+  if (!s->ctx_->add_waiter(s->waiter_)) return fail(errc::term, "the context was shut down");
+  return s;
+}
+
+socket_core::socket_core(std::shared_ptr<context_core> ctx, socket_type type)
+    : ctx_(std::move(ctx)), type_(type), waiter_(std::make_shared<waiter>()) {
+  opts_.wait = ctx_->options().wait;
+  opts_.spin_ns = ctx_->options().spin.count();
+  waiter_->set_may_block(opts_.wait == wait_strategy::block);
+}
+
+socket_core::~socket_core() { close(); }
+
+// ---------------------------------------------------------------------------------------------
+// Endpoints
+
+std::error_code socket_core::bind(std::string_view text) {
+  if (closed_) return make_error_code(errc::notsock);
+  if (ctx_->terminated()) return fail(errc::term, "the context was shut down");
+  auto ep = parse_endpoint(text);
+  if (!ep) return ep.error();
+  process_inbox();
+  const std::uint64_t origin = next_origin_++;
+  auto lis = ep->tp->listen(*this, ep->address, origin);
+  if (!lis) return lis.error();
+  std::string resolved = (*lis)->endpoint();
+  opts_.last_endpoint = resolved;
+  endpoints_.push_back({std::string(text), std::move(resolved), origin, std::move(*lis), nullptr});
+  return {};
+}
+
+std::error_code socket_core::connect(std::string_view text) {
+  if (closed_) return make_error_code(errc::notsock);
+  if (ctx_->terminated()) return fail(errc::term, "the context was shut down");
+  auto ep = parse_endpoint(text);
+  if (!ep) return ep.error();
+  process_inbox();
+  const std::uint64_t origin = next_origin_++;
+  auto dia = ep->tp->dial(*this, ep->address, origin);
+  if (!dia) return dia.error();
+  opts_.last_endpoint = std::string(text);
+  endpoints_.push_back({std::string(text), std::string(text), origin, nullptr, std::move(*dia)});
+  return {};
+}
+
+std::error_code socket_core::unbind(std::string_view text) {
+  if (closed_) return make_error_code(errc::notsock);
+  process_inbox();
+  const auto it = std::find_if(endpoints_.begin(), endpoints_.end(), [&](const endpoint_entry& e) {
+    return e.lis && (e.endpoint == text || e.resolved == text);
+  });
+  if (it == endpoints_.end()) {
+    return fail(errc::noent, cat("'", text, "' is not bound by this socket"));
+  }
+  it->lis->close();
+  remove_pipes(it->origin);
+  endpoints_.erase(it);
+  return {};
+}
+
+std::error_code socket_core::disconnect(std::string_view text) {
+  if (closed_) return make_error_code(errc::notsock);
+  process_inbox();
+  bool found = false;
+  for (auto it = endpoints_.begin(); it != endpoints_.end();) {
+    if (it->dia && it->endpoint == text) {
+      it->dia->close();
+      remove_pipes(it->origin);
+      it = endpoints_.erase(it);
+      found = true;
+    } else {
+      ++it;
+    }
+  }
+  if (!found) return fail(errc::noent, cat("'", text, "' is not connected by this socket"));
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipes
+
+void socket_core::attach(std::unique_ptr<pipe> p, std::uint64_t origin) {
+  p->set_origin(origin);
+  if (closed_ || !compatible(type_, p->peer_type()) || !pattern_->attach(p.get())) {
+    p->close(false);
+    return;
+  }
+  pipes_.push_back(std::move(p));
+  // The peer may have committed data before it could see our waiter: do not sleep unbounded on
+  // the strength of a check that raced with that publication.
+  waiter_->bound_next_sleep();
+}
+
+void socket_core::post(std::unique_ptr<pipe> p, std::uint64_t origin) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (!inbox_closed_) {
+      inbox_.push_back({std::move(p), origin});
+      has_mail_.store(true, std::memory_order_release);
+    }
+  }
+  if (p) {
+    p->close(false);  // the socket is closed
+    return;
+  }
+  waiter_->notify_force();
+}
+
+void socket_core::process_inbox() noexcept {
+  if (!has_mail_.load(std::memory_order_acquire)) return;
+  std::vector<posted> mail;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    mail.swap(inbox_);
+    has_mail_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& m : mail) attach(std::move(m.p), m.origin);
+}
+
+void socket_core::drop_pipe(pipe* p) noexcept {
+  const auto it = std::find_if(pipes_.begin(), pipes_.end(), [p](const auto& q) { return q.get() == p; });
+  if (it == pipes_.end()) return;
+  (*it)->close(false);
+  pipes_.erase(it);
+}
+
+void socket_core::remove_pipes(std::uint64_t origin) noexcept {
+  for (auto it = pipes_.begin(); it != pipes_.end();) {
+    if ((*it)->origin() == origin) {
+      pattern_->detach(it->get());
+      (*it)->close(opts_.linger_ms == 0);
+      it = pipes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void socket_core::close() noexcept {
+  if (closed_) return;
+  closed_ = true;
+  for (auto& e : endpoints_) {
+    if (e.lis) e.lis->close();
+    if (e.dia) e.dia->close();
+  }
+  std::vector<posted> mail;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_closed_ = true;
+    mail.swap(inbox_);
+  }
+  for (auto& m : mail) m.p->close(false);
+  const bool discard = opts_.linger_ms == 0;
+  for (auto& p : pipes_) {
+    pattern_->detach(p.get());
+    p->close(discard);
+  }
+  pipes_.clear();
+  endpoints_.clear();
+  ctx_->remove_waiter(waiter_.get());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data path
+
+template <typename Op>
+std::error_code socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
+  const std::int64_t deadline = timeout_ms < 0 ? no_deadline : sys::now_ns() + timeout_ms * 1'000'000;
+  std::error_code ec = make_error_code(errc::again);
+  const wait_outcome out = waiter_->wait(
+      opts_.wait, opts_.spin_ns, deadline,
+      [&] {
+        process_inbox();
+        ec = op();
+        return !would_block(ec);
+      },
+      [&] { return ctx_->terminated(); });
+  switch (out) {
+    case wait_outcome::ready:
+      return ec;
+    case wait_outcome::timeout:
+      return make_error_code(errc::again);
+    case wait_outcome::terminated:
+      return fail(errc::term, "the context was shut down while waiting");
+  }
+  return ec;
+}
+
+std::error_code socket_core::send(out_frame& frame, send_flags flags) noexcept {
+  if (closed_) [[unlikely]] return make_error_code(errc::notsock);
+  if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]] process_inbox();
+  std::error_code ec = pattern_->send(frame);
+  if (!ec || !would_block(ec)) return ec;
+  if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return ec;
+  return block(opts_.sndtimeo_ms, [&] { return pattern_->send(frame); });
+}
+
+std::error_code socket_core::recv(in_frame& frame, recv_flags flags) noexcept {
+  if (closed_) [[unlikely]] return make_error_code(errc::notsock);
+  if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]] process_inbox();
+  std::error_code ec = pattern_->recv(frame);
+  if (ec && would_block(ec) && !has(flags, recv_flags::dontwait) && opts_.rcvtimeo_ms != 0) {
+    ec = block(opts_.rcvtimeo_ms, [&] { return pattern_->recv(frame); });
+  }
+  if (!ec) rcvmore_ = frame.more;
+  return ec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+std::error_code socket_core::set_int(int id, std::int64_t v) {
+  if (closed_) return make_error_code(errc::notsock);
+  switch (id) {
+    case opt_sndhwm:
+    case opt_rcvhwm:
+      if (v < 0 || v > INT_MAX) return bad_value(id, v, "a message count from 0 (no limit) to 2^31-1");
+      (id == opt_sndhwm ? opts_.sndhwm : opts_.rcvhwm) = static_cast<int>(v);
+      return {};
+    case opt_linger:
+    case opt_rcvtimeo:
+    case opt_sndtimeo: {
+      if (v < -1) return bad_value(id, v, "milliseconds, or -1 for no limit");
+      auto& field = id == opt_linger ? opts_.linger_ms : id == opt_rcvtimeo ? opts_.rcvtimeo_ms : opts_.sndtimeo_ms;
+      field = v;
+      return {};
+    }
+    case opt_wait:
+      if (v < 0 || v > 2) return bad_value(id, v, "0 spin, 1 spin_yield, 2 block");
+      opts_.wait = static_cast<wait_strategy>(v);
+      waiter_->set_may_block(opts_.wait == wait_strategy::block);
+      return {};
+    case opt_spin_ns:
+      if (v < 0 || v > 10'000'000'000) return bad_value(id, v, "nanoseconds from 0 to 10 s");
+      opts_.spin_ns = v;
+      return {};
+    case opt_rcvmore:
+    case opt_type:
+    case opt_last_endpoint:
+      return fail(errc::inval, cat("option ", id, " is read-only"));
+    default:
+      return fail(errc::inval, cat("unknown option id ", id));
+  }
+}
+
+result<std::int64_t> socket_core::get_int(int id) const {
+  if (closed_) return make_error_code(errc::notsock);
+  switch (id) {
+    case opt_sndhwm:
+      return std::int64_t{opts_.sndhwm};
+    case opt_rcvhwm:
+      return std::int64_t{opts_.rcvhwm};
+    case opt_linger:
+      return opts_.linger_ms;
+    case opt_rcvtimeo:
+      return opts_.rcvtimeo_ms;
+    case opt_sndtimeo:
+      return opts_.sndtimeo_ms;
+    case opt_wait:
+      return static_cast<std::int64_t>(opts_.wait);
+    case opt_spin_ns:
+      return opts_.spin_ns;
+    case opt_rcvmore:
+      return std::int64_t{rcvmore_ ? 1 : 0};
+    case opt_type:
+      return static_cast<std::int64_t>(type_);
+    case opt_last_endpoint:
+      return fail(errc::inval, "option 32 (last_endpoint) is a string: use get_bytes");
+    default:
+      return fail(errc::inval, cat("unknown option id ", id));
+  }
+}
+
+std::error_code socket_core::set_bytes(int id, std::string_view /*value*/) {
+  if (closed_) return make_error_code(errc::notsock);
+  if (id == opt_last_endpoint) return fail(errc::inval, "option 32 (last_endpoint) is read-only");
+  if (get_int(id)) return fail(errc::inval, cat("option ", id, " is an integer: use set_int"));
+  return fail(errc::inval, cat("unknown option id ", id));
+}
+
+result<std::string> socket_core::get_bytes(int id) const {
+  if (closed_) return make_error_code(errc::notsock);
+  if (id == opt_last_endpoint) return opts_.last_endpoint;
+  if (get_int(id)) return fail(errc::inval, cat("option ", id, " is an integer: use get_int"));
+  return fail(errc::inval, cat("unknown option id ", id));
+}
+
+}  // namespace shoal::detail

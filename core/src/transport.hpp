@@ -1,0 +1,63 @@
+// The transport contract: what a scheme ("inproc", later "shm", "tcp", ...) provides. A transport
+// is one folder under transports/ plus one line in transports/CMakeLists.txt; the core never
+// names a transport. Each entry states its thread and whether it may block.
+//
+// Ownership: listen()/dial() return objects owned by the socket; pipes they create are handed to
+// the socket with socket_core::attach() (on the socket's thread) or socket_core::post() (from
+// any other thread), tagged with the `origin` of the bind/connect that made them, so unbind and
+// disconnect can find them.
+// Teardown: close() is idempotent and non-blocking; after it returns the transport never posts
+// to the socket again. Destruction follows close().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "shoal/result.hpp"
+
+namespace shoal::detail {
+
+class socket_core;
+
+class listener {
+ public:
+  virtual ~listener() = default;
+  // Thread: the socket's. Blocks: no.
+  virtual void close() noexcept = 0;
+  // The endpoint as bound (with wildcards resolved), for opt::last_endpoint.
+  [[nodiscard]] virtual std::string endpoint() const = 0;
+};
+
+class dialer {
+ public:
+  virtual ~dialer() = default;
+  // Thread: the socket's. Blocks: no.
+  virtual void close() noexcept = 0;
+};
+
+class transport {
+ public:
+  virtual ~transport() = default;
+  // The scheme before "://". Thread: any.
+  [[nodiscard]] virtual std::string_view scheme() const noexcept = 0;
+  // Validates the address after "://"; errc::inval via fail(..., detail) when malformed.
+  // Thread: any. Blocks: no.
+  [[nodiscard]] virtual std::error_code check_address(std::string_view address) const = 0;
+  // Binds. Thread: the socket's. Blocks: no (a bind syscall at most).
+  [[nodiscard]] virtual result<std::unique_ptr<listener>> listen(socket_core& sock, std::string_view address,
+                                                                 std::uint64_t origin) const = 0;
+  // Connects (or starts connecting: a missing peer is not an error). Thread: the socket's.
+  // Blocks: no.
+  [[nodiscard]] virtual result<std::unique_ptr<dialer>> dial(socket_core& sock, std::string_view address,
+                                                             std::uint64_t origin) const = 0;
+};
+
+// The transports compiled in, in the order of transports/CMakeLists.txt (generated file).
+[[nodiscard]] std::span<const transport* const> transports() noexcept;
+[[nodiscard]] const transport* find_transport(std::string_view scheme) noexcept;
+
+}  // namespace shoal::detail
