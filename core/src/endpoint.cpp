@@ -1,6 +1,6 @@
 // Endpoint parsing and transport lookup (see endpoint.hpp, transport.hpp).
-#include "strings.hpp"
 #include "endpoint.hpp"
+#include "strings.hpp"
 
 #include <string>
 
@@ -16,7 +16,8 @@ const transport* find_transport(std::string_view scheme) noexcept {
 result<endpoint> parse_endpoint(std::string_view text) {
   const std::size_t sep = text.find("://");
   if (sep == std::string_view::npos) {
-    return fail(errc::inval, cat("endpoint '", text, "' has no '://': write <transport>://<address>, e.g. inproc://name"));
+    return fail(errc::inval,
+                cat("endpoint '", text, "' has no '://': write <transport>://<address>, e.g. inproc://name"));
   }
   const std::string_view scheme = text.substr(0, sep);
   const std::string_view address = text.substr(sep + 3);
@@ -26,7 +27,8 @@ result<endpoint> parse_endpoint(std::string_view text) {
   for (const char c : scheme) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
     if (!ok) {
-      return fail(errc::inval, cat("endpoint '", text, "': transport name '", scheme, "' may hold only lower-case letters, digits, '+', '-' and '.'"));
+      return fail(errc::inval, cat("endpoint '", text, "': transport name '", scheme,
+                                   "' may hold only lower-case letters, digits, '+', '-' and '.'"));
     }
   }
   const transport* tp = find_transport(scheme);

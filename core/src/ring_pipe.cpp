@@ -32,8 +32,7 @@ ring_geometry geometry_for_limit(std::uint64_t msg_limit) noexcept {
   return {bytes, msg_limit};
 }
 
-ring_link::ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1)
-{
+ring_link::ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1) {
   types_[0].store(type0, std::memory_order_relaxed);
   types_[1].store(type1, std::memory_order_relaxed);
   const std::array<ring_geometry, 2> g{g0, g1};
@@ -70,8 +69,7 @@ void ring_link::set_waiter(int side, std::shared_ptr<waiter> w) noexcept {
   waiter_owners_[s] = std::move(w);
 }
 
-ring_pipe::ring_pipe(std::shared_ptr<ring_link> link, int side)
-    : link_(std::move(link)), side_(side), peer_(1 - side) {
+ring_pipe::ring_pipe(std::shared_ptr<ring_link> link, int side) : link_(std::move(link)), side_(side), peer_(1 - side) {
   auto& out = link_->dir(side_);
   auto& in = link_->dir(peer_);
   out_ = ring::writer(out.data, out.capacity, &out.ctl);
@@ -132,9 +130,8 @@ io_status ring_pipe::write(out_frame& frame) noexcept {
 }
 
 void ring_pipe::rollback() noexcept {
-  out_.rollback([](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) {
-    release_record(type, payload);
-  });
+  out_.rollback(
+      [](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) { release_record(type, payload); });
 }
 
 bool ring_pipe::writable() noexcept {
@@ -197,8 +194,10 @@ void ring_pipe::close(bool discard) noexcept {
   if (waiter* w = link_->waiter_of(peer_)) w->notify_force();
 }
 
-std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(
-    socket_type type0, socket_type type1, ring_geometry g0to1, ring_geometry g1to0) {
+std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(socket_type type0,
+                                                                                      socket_type type1,
+                                                                                      ring_geometry g0to1,
+                                                                                      ring_geometry g1to0) {
   auto link = std::make_shared<ring_link>(g0to1, g1to0, type0, type1);
   return {std::make_unique<ring_pipe>(link, 0), std::make_unique<ring_pipe>(link, 1)};
 }

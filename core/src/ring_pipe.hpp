@@ -104,7 +104,9 @@ class ring_pipe final : public pipe {
 };
 
 // Makes a connected pair of ends: first for side 0, second for side 1.
-std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(
-    socket_type type0, socket_type type1, ring_geometry g0to1, ring_geometry g1to0);
+std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(socket_type type0,
+                                                                                      socket_type type1,
+                                                                                      ring_geometry g0to1,
+                                                                                      ring_geometry g1to0);
 
 }  // namespace shoal::detail

@@ -1,6 +1,6 @@
 // socket_core: see socket_core.hpp.
-#include "strings.hpp"
 #include "socket_core.hpp"
+#include "strings.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -224,8 +224,10 @@ std::error_code socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
 }
 
 std::error_code socket_core::send(out_frame& frame, send_flags flags) noexcept {
-  if (closed_) [[unlikely]] return make_error_code(errc::notsock);
-  if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]] process_inbox();
+  if (closed_) [[unlikely]]
+    return make_error_code(errc::notsock);
+  if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+    process_inbox();
   std::error_code ec = pattern_->send(frame);
   if (!ec || !would_block(ec)) return ec;
   if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return ec;
@@ -233,8 +235,10 @@ std::error_code socket_core::send(out_frame& frame, send_flags flags) noexcept {
 }
 
 std::error_code socket_core::recv(in_frame& frame, recv_flags flags) noexcept {
-  if (closed_) [[unlikely]] return make_error_code(errc::notsock);
-  if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]] process_inbox();
+  if (closed_) [[unlikely]]
+    return make_error_code(errc::notsock);
+  if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+    process_inbox();
   std::error_code ec = pattern_->recv(frame);
   if (ec && would_block(ec) && !has(flags, recv_flags::dontwait) && opts_.rcvtimeo_ms != 0) {
     ec = block(opts_.rcvtimeo_ms, [&] { return pattern_->recv(frame); });

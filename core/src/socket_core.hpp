@@ -17,6 +17,7 @@
 #include "pipe.hpp"
 #include "shoal/options.hpp"
 #include "shoal/result.hpp"
+#include "shoal/socket.hpp"
 #include "transport.hpp"
 #include "waiter.hpp"
 
@@ -103,6 +104,11 @@ class socket_core final : public pattern_host {
   };
   std::vector<posted> inbox_;
   bool inbox_closed_ = false;
+};
+
+// The core behind a public handle (for the library's own layers and tests).
+struct socket_access {
+  static socket_core* core(shoal::socket& s) noexcept { return s.core_.get(); }
 };
 
 }  // namespace shoal::detail

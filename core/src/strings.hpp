@@ -11,10 +11,7 @@ namespace shoal::detail {
 namespace cat_detail {
 inline std::string piece(std::string_view s) { return std::string(s); }
 template <typename T>
-  requires std::is_arithmetic_v<T>
-std::string piece(T v) {
-  return std::to_string(v);
-}
+requires std::is_arithmetic_v<T> std::string piece(T v) { return std::to_string(v); }
 }  // namespace cat_detail
 
 template <typename... T>

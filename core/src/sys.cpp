@@ -8,8 +8,8 @@
 
 namespace shoal::sys {
 
-std::error_code futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
-                           std::int64_t timeout_ns, bool shared) noexcept {
+std::error_code futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, std::int64_t timeout_ns,
+                           bool shared) noexcept {
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
   timespec ts{};
   timespec* tsp = nullptr;

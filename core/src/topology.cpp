@@ -1,6 +1,6 @@
 // topology over hwloc, and OS thread binding (see topology.hpp).
-#include "strings.hpp"
 #include "shoal/topology.hpp"
+#include "strings.hpp"
 
 #include <hwloc.h>
 #include <sched.h>
@@ -35,7 +35,8 @@ int numa_of(hwloc_topology_t topo, hwloc_obj_t pu) {
   const int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
   for (int i = 0; i < n; ++i) {
     hwloc_obj_t node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, static_cast<unsigned>(i));
-    if (node != nullptr && hwloc_bitmap_isset(node->cpuset, pu->os_index) != 0) return static_cast<int>(node->logical_index);
+    if (node != nullptr && hwloc_bitmap_isset(node->cpuset, pu->os_index) != 0)
+      return static_cast<int>(node->logical_index);
   }
   return -1;
 }

@@ -46,13 +46,13 @@ class waiter {
     if (!may_block_.load(std::memory_order_relaxed)) return;
     // Pairs with the fence in wait(): either we see sleeping_ set, or the owner's recheck sees
     // what we published before this call.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    sys::full_fence();
     if (sleeping_.load(std::memory_order_relaxed) != 0) wake();
   }
 
   // Any thread: for rare events (a new pipe, shutdown). Wakes a sleeper whatever its strategy.
   void notify_force() noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    sys::full_fence();
     if (sleeping_.load(std::memory_order_relaxed) != 0) wake();
   }
 
@@ -87,7 +87,7 @@ class waiter {
     for (;;) {
       const std::uint32_t key = seq_.load(std::memory_order_acquire);
       sleeping_.store(1, std::memory_order_seq_cst);
-      std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with notify()'s fence
+      sys::full_fence();  // pairs with notify()'s fence
       if (ready()) {
         sleeping_.store(0, std::memory_order_relaxed);
         return wait_outcome::ready;
@@ -110,9 +110,13 @@ class waiter {
     }
   }
 
+  // Wake syscalls issued so far (any thread; for tests and counters).
+  [[nodiscard]] std::uint64_t wake_count() const noexcept { return wakes_.load(std::memory_order_relaxed); }
+
  private:
   void wake() noexcept {
     seq_.fetch_add(1, std::memory_order_release);
+    wakes_.fetch_add(1, std::memory_order_relaxed);
     sys::futex_wake(&seq_, 1, false);
   }
 
@@ -120,6 +124,7 @@ class waiter {
   alignas(ring::cache_line) std::atomic<std::uint32_t> seq_{0};
   std::atomic<std::uint32_t> sleeping_{0};
   std::atomic<bool> may_block_{false};
+  std::atomic<std::uint64_t> wakes_{0};  // wake syscalls made (observability, tests)
   // Owner-only.
   bool bound_next_sleep_ = false;
 };

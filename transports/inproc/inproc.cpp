@@ -8,10 +8,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "strings.hpp"
 #include "patterns/pattern.hpp"
 #include "ring_pipe.hpp"
 #include "socket_core.hpp"
+#include "strings.hpp"
 #include "transport.hpp"
 
 namespace shoal::detail {
@@ -50,7 +50,8 @@ struct registry {
 
 class inproc_listener final : public listener {
  public:
-  inproc_listener(registry& reg, std::string name, socket_core* sock) : reg_(reg), name_(std::move(name)), sock_(sock) {}
+  inproc_listener(registry& reg, std::string name, socket_core* sock)
+      : reg_(reg), name_(std::move(name)), sock_(sock) {}
   ~inproc_listener() override { close(); }
   inproc_listener(const inproc_listener&) = delete;
   inproc_listener& operator=(const inproc_listener&) = delete;
@@ -161,7 +162,8 @@ class inproc_transport final : public transport {
       if (it != reg.bound.end()) {
         const registry::binding& b = it->second;
         if (!compatible(sock.type(), b.type)) {
-          return fail(errc::nocompatproto, cat("inproc://", name, " is bound by a ", to_string(b.type), " socket, which a ", to_string(sock.type()), " socket cannot talk to"));
+          return fail(errc::nocompatproto, cat("inproc://", name, " is bound by a ", to_string(b.type),
+                                               " socket, which a ", to_string(sock.type()), " socket cannot talk to"));
         }
         auto [a, theirs] = make_ring_pipe_pair(sock.type(), b.type, geometry_for_limit(pipe_limit(o.sndhwm, b.rcvhwm)),
                                                geometry_for_limit(pipe_limit(b.sndhwm, o.rcvhwm)));
@@ -170,9 +172,9 @@ class inproc_transport final : public transport {
         b.sock->post(std::move(theirs), b.origin);
         mine = std::move(a);
       } else {
-        auto [a, theirs] =
-            make_ring_pipe_pair(sock.type(), natural_peer(sock.type()), geometry_for_limit(pipe_limit(o.sndhwm, default_hwm)),
-                                geometry_for_limit(pipe_limit(default_hwm, o.rcvhwm)));
+        auto [a, theirs] = make_ring_pipe_pair(sock.type(), natural_peer(sock.type()),
+                                               geometry_for_limit(pipe_limit(o.sndhwm, default_hwm)),
+                                               geometry_for_limit(pipe_limit(default_hwm, o.rcvhwm)));
         a->link().set_waiter(0, sock.waiter_ptr());
         reg.waiting[name].push_back({std::move(theirs), id, sock.type(), o.sndhwm, o.rcvhwm});
         mine = std::move(a);

@@ -45,9 +45,7 @@ enum class errc : int {
 }
 
 // True when `ec` means "would block / timed out" (an outcome, not a failure).
-[[nodiscard]] inline bool would_block(const std::error_code& ec) noexcept {
-  return ec == make_error_code(errc::again);
-}
+[[nodiscard]] inline bool would_block(const std::error_code& ec) noexcept { return ec == make_error_code(errc::again); }
 
 // A human-readable detail for the last failure reported on this thread (for example which
 // part of an endpoint is malformed). Empty when the code's own message says it all.

@@ -51,23 +51,18 @@ class message {
   ~message() { reset(); }
 
   [[nodiscard]] std::byte* data() noexcept { return kind_ == kind::inline_bytes ? inline_ : ext_.data; }
-  [[nodiscard]] const std::byte* data() const noexcept {
-    return kind_ == kind::inline_bytes ? inline_ : ext_.data;
-  }
+  [[nodiscard]] const std::byte* data() const noexcept { return kind_ == kind::inline_bytes ? inline_ : ext_.data; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::span<std::byte> bytes() noexcept { return {data(), size_}; }
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data(), size_}; }
-  [[nodiscard]] std::string_view view() const noexcept {
-    return {reinterpret_cast<const char*>(data()), size_};
-  }
+  [[nodiscard]] std::string_view view() const noexcept { return {reinterpret_cast<const char*>(data()), size_}; }
   [[nodiscard]] std::string to_string() const { return std::string(view()); }
 
   // True after recv() when more frames of the same message follow.
   [[nodiscard]] bool more() const noexcept { return (flags_ & flag_more) != 0; }
   void set_more(bool more) noexcept {
-    flags_ = more ? static_cast<std::uint8_t>(flags_ | flag_more)
-                  : static_cast<std::uint8_t>(flags_ & ~flag_more);
+    flags_ = more ? static_cast<std::uint8_t>(flags_ | flag_more) : static_cast<std::uint8_t>(flags_ & ~flag_more);
   }
 
   // True when the payload lives in a shared buffer rather than inside the object.

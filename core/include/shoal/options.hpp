@@ -33,12 +33,8 @@ enum class recv_flags : int { none = 0, dontwait = 1 };
 constexpr send_flags operator|(send_flags a, send_flags b) noexcept {
   return static_cast<send_flags>(static_cast<int>(a) | static_cast<int>(b));
 }
-constexpr bool has(send_flags set, send_flags f) noexcept {
-  return (static_cast<int>(set) & static_cast<int>(f)) != 0;
-}
-constexpr bool has(recv_flags set, recv_flags f) noexcept {
-  return (static_cast<int>(set) & static_cast<int>(f)) != 0;
-}
+constexpr bool has(send_flags set, send_flags f) noexcept { return (static_cast<int>(set) & static_cast<int>(f)) != 0; }
+constexpr bool has(recv_flags set, recv_flags f) noexcept { return (static_cast<int>(set) & static_cast<int>(f)) != 0; }
 
 // How a thread waits for a peer (for data, or for space under the high-water mark).
 //  spin        busy-polls with the CPU's pause instruction: lowest latency, one core busy.
@@ -65,13 +61,13 @@ struct option {
 using ms = std::chrono::milliseconds;
 
 // Read-write.
-inline constexpr option<23, int, kind::integer> sndhwm{};         // messages per peer; 0 = unlimited
-inline constexpr option<24, int, kind::integer> rcvhwm{};         // messages per peer; 0 = unlimited
-inline constexpr option<17, ms, kind::milliseconds> linger{};     // -1 = forever
-inline constexpr option<27, ms, kind::milliseconds> rcvtimeo{};   // -1 = forever
-inline constexpr option<28, ms, kind::milliseconds> sndtimeo{};   // -1 = forever
+inline constexpr option<23, int, kind::integer> sndhwm{};        // messages per peer; 0 = unlimited
+inline constexpr option<24, int, kind::integer> rcvhwm{};        // messages per peer; 0 = unlimited
+inline constexpr option<17, ms, kind::milliseconds> linger{};    // -1 = forever
+inline constexpr option<27, ms, kind::milliseconds> rcvtimeo{};  // -1 = forever
+inline constexpr option<28, ms, kind::milliseconds> sndtimeo{};  // -1 = forever
 inline constexpr option<1000, wait_strategy, kind::strategy> wait{};
-inline constexpr option<1001, int, kind::integer> spin_ns{};      // busy-poll time before yield/sleep
+inline constexpr option<1001, int, kind::integer> spin_ns{};  // busy-poll time before yield/sleep
 // Read-only.
 inline constexpr option<13, bool, kind::boolean, false> rcvmore{};
 inline constexpr option<16, socket_type, kind::integer, false> type{};

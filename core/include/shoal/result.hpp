@@ -16,8 +16,8 @@ namespace shoal {
 
 namespace detail {
 [[noreturn]] inline void bad_result_access(const std::error_code& ec) noexcept {
-  std::fprintf(stderr, "shoal: value() called on a result holding an error: %s (%s)\n",
-               ec.message().c_str(), error_detail().c_str());
+  std::fprintf(stderr, "shoal: value() called on a result holding an error: %s (%s)\n", ec.message().c_str(),
+               error_detail().c_str());
   std::abort();
 }
 }  // namespace detail
@@ -27,12 +27,12 @@ class [[nodiscard]] result {
  public:
   using value_type = T;
 
-  result(const T& v) : ok_(true) { new (&storage_.value) T(v); }  // NOLINT(google-explicit-constructor)
+  result(const T& v) : ok_(true) { new (&storage_.value) T(v); }                 // NOLINT(google-explicit-constructor)
   result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(true) {  // NOLINT
     new (&storage_.value) T(std::move(v));
   }
   result(std::error_code ec) noexcept : ok_(false) { new (&storage_.error) std::error_code(ec); }  // NOLINT
-  result(errc e) noexcept : result(make_error_code(e)) {}  // NOLINT
+  result(errc e) noexcept : result(make_error_code(e)) {}                                          // NOLINT
 
   result(result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(o.ok_) {
     if (ok_) {

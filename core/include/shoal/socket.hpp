@@ -23,7 +23,8 @@ namespace shoal {
 class context;
 namespace detail {
 class socket_core;
-}
+struct socket_access;
+}  // namespace detail
 
 class socket {
  public:
@@ -49,14 +50,10 @@ class socket {
   // A multipart message is delivered whole or not at all. On success `msg` is left empty; on
   // failure it is untouched, so the caller can retry.
   [[nodiscard]] std::error_code send(message& msg, send_flags flags = send_flags::none);
-  [[nodiscard]] std::error_code send(message&& msg, send_flags flags = send_flags::none) {
-    return send(msg, flags);
-  }
+  [[nodiscard]] std::error_code send(message&& msg, send_flags flags = send_flags::none) { return send(msg, flags); }
   // Copies `data` into the transport (no allocation for small frames).
-  [[nodiscard]] std::error_code send(std::span<const std::byte> data,
-                                     send_flags flags = send_flags::none);
-  [[nodiscard]] std::error_code send(const void* data, std::size_t size,
-                                     send_flags flags = send_flags::none) {
+  [[nodiscard]] std::error_code send(std::span<const std::byte> data, send_flags flags = send_flags::none);
+  [[nodiscard]] std::error_code send(const void* data, std::size_t size, send_flags flags = send_flags::none) {
     return send(std::span<const std::byte>(static_cast<const std::byte*>(data), size), flags);
   }
   [[nodiscard]] std::error_code send(std::string_view text, send_flags flags = send_flags::none) {
@@ -68,8 +65,7 @@ class socket {
   [[nodiscard]] result<message> recv(recv_flags flags = recv_flags::none);
   // Receives one frame into `buf`; returns the frame's full size, which may exceed buf.size()
   // (the rest is truncated, as zmq_recv does). rcvmore tells whether more frames follow.
-  [[nodiscard]] result<std::size_t> recv(std::span<std::byte> buf,
-                                         recv_flags flags = recv_flags::none);
+  [[nodiscard]] result<std::size_t> recv(std::span<std::byte> buf, recv_flags flags = recv_flags::none);
 
   // Closes the socket: idempotent, never blocks. Messages already handed to a peer stay
   // readable by it unless linger is 0.
@@ -112,6 +108,7 @@ class socket {
 
  private:
   friend class context;
+  friend struct detail::socket_access;
   explicit socket(std::unique_ptr<detail::socket_core> core) noexcept;
   std::unique_ptr<detail::socket_core> core_;
 };

@@ -1,6 +1,6 @@
 // Socket type -> pattern, and which socket types may talk to each other.
-#include "strings.hpp"
 #include "patterns/patterns.hpp"
+#include "strings.hpp"
 
 #include <string>
 
@@ -17,7 +17,8 @@ std::unique_ptr<pattern> make_pattern(socket_type type, pattern_host& host) {
     case socket_type::pull:
       return make_pull_pattern(host);
     default:
-      (void)fail(errc::notsup, cat("socket type ", to_string(type), " is not available in this build (PAIR, PUSH and PULL are)"));
+      (void)fail(errc::notsup,
+                 cat("socket type ", to_string(type), " is not available in this build (PAIR, PUSH and PULL are)"));
       return nullptr;
   }
 }

@@ -16,9 +16,7 @@ class push_pattern final : public pattern {
   }
   void detach(pipe* p) noexcept override { lb_.detach(p); }
   std::error_code send(out_frame& f) noexcept override { return lb_.send(f, host()); }
-  std::error_code recv(in_frame& /*f*/) noexcept override {
-    return fail(errc::notsup, "a PUSH socket cannot receive");
-  }
+  std::error_code recv(in_frame& /*f*/) noexcept override { return fail(errc::notsup, "a PUSH socket cannot receive"); }
 
  private:
   load_balancer lb_;
@@ -32,9 +30,7 @@ class pull_pattern final : public pattern {
     return true;
   }
   void detach(pipe* p) noexcept override { fq_.detach(p); }
-  std::error_code send(out_frame& /*f*/) noexcept override {
-    return fail(errc::notsup, "a PULL socket cannot send");
-  }
+  std::error_code send(out_frame& /*f*/) noexcept override { return fail(errc::notsup, "a PULL socket cannot send"); }
   std::error_code recv(in_frame& f) noexcept override { return fq_.recv(f, host()); }
 
  private:

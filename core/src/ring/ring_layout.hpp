@@ -34,7 +34,8 @@
 //
 // Multipart atomicity: the header of a message's first frame is stored only when its last frame
 // is written, so the consumer sees all frames of a message or none; abandoning an unfinished
-// message (sender closed) just rewinds the producer to that first frame.
+// message (sender closed) just rewinds the producer to that first frame. A multipart message may
+// take at most half the data area, so it always fits once the consumer catches up.
 //
 // Flow control: the consumer publishes its position (and the count of whole messages read) in
 // batches; the producer caches both and rereads them only when the cached view says "full".
@@ -63,14 +64,11 @@ inline constexpr std::size_t record_align = 8;
   return align_record(header_size + payload);
 }
 
-[[nodiscard]] constexpr std::uint64_t make_header(std::uint32_t length, record_type type,
-                                                  std::uint8_t flags) noexcept {
+[[nodiscard]] constexpr std::uint64_t make_header(std::uint32_t length, record_type type, std::uint8_t flags) noexcept {
   return static_cast<std::uint64_t>(length) | (static_cast<std::uint64_t>(type) << 32) |
          (static_cast<std::uint64_t>(flags) << 40);
 }
-[[nodiscard]] constexpr std::uint32_t header_length(std::uint64_t h) noexcept {
-  return static_cast<std::uint32_t>(h);
-}
+[[nodiscard]] constexpr std::uint32_t header_length(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h); }
 [[nodiscard]] constexpr std::uint8_t header_type(std::uint64_t h) noexcept {
   return static_cast<std::uint8_t>(h >> 32);
 }

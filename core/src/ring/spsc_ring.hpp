@@ -44,19 +44,20 @@ class writer {
   [[nodiscard]] bool attached() const noexcept { return base_ != nullptr; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
   // Largest payload one record can carry.
-  [[nodiscard]] std::uint64_t max_payload() const noexcept {
-    return capacity_ / 2 - 2 * header_size - record_align;
-  }
+  [[nodiscard]] std::uint64_t max_payload() const noexcept { return capacity_ / 2 - 2 * header_size - record_align; }
   [[nodiscard]] bool in_message() const noexcept { return open_; }
 
   // Reserves a record with `payload` bytes and returns where to write them. Returns nullptr with
-  // `st` = full (no room now: HWM or bytes; retry later) or too_big (can never fit).
+  // `st` = full (no room now: HWM or bytes; retry later) or too_big (can never fit: a record
+  // over max_payload(), or a multipart message over half the ring).
   // A claim must be followed by commit() before the next claim; dropping it is allowed.
   [[nodiscard]] std::byte* claim(std::uint64_t payload, claim_status& st) noexcept {
     if (payload > max_payload()) {
       st = claim_status::too_big;
       return nullptr;
     }
+    // The limit word is written only when a peer's HWM becomes known, so this load hits L1.
+    if (!open_) limit_ = ctl_->msg_limit.load(std::memory_order_relaxed);
     if (!open_ && limit_ != 0 && msgs_written_ - msgs_read_cache_ >= limit_) {
       refresh();
       if (limit_ != 0 && msgs_written_ - msgs_read_cache_ >= limit_) {
@@ -68,8 +69,11 @@ class writer {
     const std::uint64_t off = tail_ & mask_;
     const std::uint64_t pad = (capacity_ - off < rec) ? capacity_ - off : 0;
     const std::uint64_t end = tail_ + pad + rec + header_size;  // + terminator word
-    if (open_ && end - open_start_ > capacity_) {
-      st = claim_status::too_big;  // this message alone would exceed the ring
+    // A multipart message may occupy at most half the ring (padding excluded): then it always
+    // fits once the consumer catches up, wherever it starts, and the limit does not depend on
+    // where the wrap point happens to fall.
+    if (open_ && open_bytes_ + rec + header_size > capacity_ / 2) {
+      st = claim_status::too_big;
       return nullptr;
     }
     if (end - head_cache_ > capacity_) {
@@ -100,6 +104,7 @@ class writer {
       open_ = true;
       open_start_ = pos;
       open_header_ = hdr;
+      open_bytes_ = 0;
     } else {
       // Inside an open message the first header's release publishes everything; after a
       // padding record, the padding's release does. (Orders are constants on purpose: a
@@ -117,6 +122,7 @@ class writer {
     }
     tail_ = pos + rec;
     claim_pad_ = 0;
+    open_bytes_ += rec;
     if (!more) {
       if (open_) {
         detail::word(base_, open_start_ & mask_).store(open_header_, std::memory_order_release);
@@ -178,6 +184,7 @@ class writer {
   bool open_ = false;
   std::uint64_t open_start_ = 0;
   std::uint64_t open_header_ = 0;
+  std::uint64_t open_bytes_ = 0;  // record bytes of the open message so far
 };
 
 // A committed record as the consumer sees it, valid until consume().

@@ -1,0 +1,403 @@
+// The conformance suite: the socket contract every transport must honour, run once per transport
+// registered in transports/CMakeLists.txt. A transport joins by adding its endpoint maker to
+// fresh_endpoint() below (the suite fails for a registered transport without one).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shoal/context.hpp"
+#include "test_util.hpp"
+#include "transport.hpp"
+
+namespace shoal {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A bindable endpoint no other test uses.
+std::string fresh_endpoint(std::string_view scheme) {
+  if (scheme == "inproc") return test::unique_endpoint("inproc", "conf");
+  ADD_FAILURE() << "no conformance endpoint for transport '" << scheme << "'";
+  return {};
+}
+
+std::vector<std::string> registered_schemes() {
+  std::vector<std::string> out;
+  for (const auto* t : detail::transports()) out.emplace_back(t->scheme());
+  return out;
+}
+
+std::string text(const message& m) { return m.to_string(); }
+
+class Conformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  socket make(socket_type t) {
+    auto s = ctx_.socket(t);
+    EXPECT_TRUE(s) << s.error().message();
+    return std::move(s).value();
+  }
+  // Binds `s` to a fresh endpoint and returns the endpoint to connect to.
+  std::string bind_fresh(socket& s) {
+    EXPECT_FALSE(s.bind(fresh_endpoint(GetParam())));
+    return s.get(opt::last_endpoint).value_or(std::string{});
+  }
+  std::string recv_text(socket& s) {
+    auto m = s.recv();
+    EXPECT_TRUE(m) << m.error().message();
+    return m ? text(*m) : std::string("<error>");
+  }
+
+  context ctx_;
+};
+
+TEST_P(Conformance, PairExchangesBothWays) {
+  auto a = make(socket_type::pair);
+  auto b = make(socket_type::pair);
+  const auto ep = bind_fresh(a);
+  ASSERT_FALSE(b.connect(ep));
+  ASSERT_FALSE(b.send(std::string_view("ping")));
+  EXPECT_EQ(recv_text(a), "ping");
+  ASSERT_FALSE(a.send(message(std::string_view("pong"))));
+  EXPECT_EQ(recv_text(b), "pong");
+}
+
+TEST_P(Conformance, PushPullKeepsOrder) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  const auto ep = bind_fresh(pull);
+  ASSERT_FALSE(push.connect(ep));
+  const int n = static_cast<int>(test::scaled(20000));
+  std::thread sender([&] {
+    for (int i = 0; i < n; ++i) ASSERT_FALSE(push.send(std::to_string(i)));
+  });
+  for (int i = 0; i < n; ++i) ASSERT_EQ(recv_text(pull), std::to_string(i));
+  sender.join();
+}
+
+TEST_P(Conformance, SpanAndMessageApisInterchange) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  ASSERT_FALSE(push.connect(bind_fresh(pull)));
+  ASSERT_FALSE(push.send(std::string_view("as-span")));
+  message m(std::string_view("as-message"));
+  ASSERT_FALSE(push.send(m));
+  EXPECT_TRUE(m.empty());  // a successful send takes the content
+  std::array<std::byte, 64> buf{};
+  auto n = pull.recv(std::span<std::byte>(buf));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), *n), "as-span");
+  EXPECT_EQ(recv_text(pull), "as-message");
+}
+
+TEST_P(Conformance, RecvIntoSmallBufferTruncatesAndReportsFullSize) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  ASSERT_FALSE(push.connect(bind_fresh(pull)));
+  ASSERT_FALSE(push.send(std::string_view("0123456789")));
+  std::array<std::byte, 4> small{};
+  auto n = pull.recv(std::span<std::byte>(small));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 10U);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(small.data()), 4), "0123");
+}
+
+TEST_P(Conformance, PushRoundRobinsOverPulls) {
+  auto push = make(socket_type::push);
+  std::vector<socket> pulls;
+  for (int i = 0; i < 3; ++i) {
+    pulls.push_back(make(socket_type::pull));
+    ASSERT_FALSE(push.connect(bind_fresh(pulls.back())));
+  }
+  for (int i = 0; i < 300; ++i) ASSERT_FALSE(push.send(std::to_string(i)));
+  // Peers take turns in the order they connected: pull p gets p, p+3, p+6, ...
+  for (int p = 0; p < 3; ++p) {
+    for (int k = 0; k < 100; ++k) {
+      ASSERT_EQ(recv_text(pulls[static_cast<std::size_t>(p)]), std::to_string(p + 3 * k));
+    }
+  }
+}
+
+TEST_P(Conformance, PullFairQueuesAcrossPushes) {
+  auto pull = make(socket_type::pull);
+  const auto ep = bind_fresh(pull);
+  std::vector<socket> pushes;
+  for (int i = 0; i < 3; ++i) {
+    pushes.push_back(make(socket_type::push));
+    ASSERT_FALSE(pushes.back().connect(ep));
+    for (int k = 0; k < 10; ++k) ASSERT_FALSE(pushes.back().send(std::to_string(i)));
+  }
+  // With all three queues full, the first three messages come from three different peers.
+  std::map<std::string, int> first_three;
+  for (int k = 0; k < 3; ++k) ++first_three[recv_text(pull)];
+  EXPECT_EQ(first_three.size(), 3U);
+  std::map<std::string, int> rest;
+  for (int k = 0; k < 27; ++k) ++rest[recv_text(pull)];
+  EXPECT_EQ(rest["0"], 9);
+  EXPECT_EQ(rest["1"], 9);
+  EXPECT_EQ(rest["2"], 9);
+}
+
+TEST_P(Conformance, MultipartArrivesWholeAndUninterleaved) {
+  auto pull = make(socket_type::pull);
+  const auto ep = bind_fresh(pull);
+  auto p1 = make(socket_type::push);
+  auto p2 = make(socket_type::push);
+  ASSERT_FALSE(p1.connect(ep));
+  ASSERT_FALSE(p2.connect(ep));
+  constexpr int n = 200;
+  auto send_parts = [](socket& s, const std::string& tag) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_FALSE(s.send(tag + "-a", send_flags::more));
+      ASSERT_FALSE(s.send(tag + "-b", send_flags::more));
+      ASSERT_FALSE(s.send(tag + "-c"));
+    }
+  };
+  std::thread t1([&] { send_parts(p1, "x"); });
+  std::thread t2([&] { send_parts(p2, "y"); });
+  for (int i = 0; i < 2 * n; ++i) {
+    auto a = pull.recv();
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(a->more());
+    EXPECT_TRUE(*pull.get(opt::rcvmore));
+    const std::string tag = text(*a).substr(0, 1);
+    auto b = pull.recv();
+    auto c = pull.recv();
+    ASSERT_TRUE(b && c);
+    EXPECT_EQ(text(*a), tag + "-a");
+    EXPECT_EQ(text(*b), tag + "-b");
+    EXPECT_TRUE(b->more());
+    EXPECT_EQ(text(*c), tag + "-c");
+    EXPECT_FALSE(c->more());
+    EXPECT_FALSE(*pull.get(opt::rcvmore));
+  }
+  t1.join();
+  t2.join();
+}
+
+TEST_P(Conformance, UnfinishedMultipartIsNotDeliveredWhenTheSenderCloses) {
+  auto pull = make(socket_type::pull);
+  const auto ep = bind_fresh(pull);
+  {
+    auto push = make(socket_type::push);
+    ASSERT_FALSE(push.connect(ep));
+    ASSERT_FALSE(push.send(std::string_view("whole")));
+    ASSERT_FALSE(push.send(std::string_view("half-1"), send_flags::more));
+    ASSERT_FALSE(push.send(std::string_view("half-2"), send_flags::more));
+  }  // closed mid-message
+  EXPECT_EQ(recv_text(pull), "whole");
+  EXPECT_EQ(pull.recv(recv_flags::dontwait).error(), make_error_code(errc::again));
+}
+
+TEST_P(Conformance, DontWaitOnEmptyIsAgain) {
+  auto pull = make(socket_type::pull);
+  bind_fresh(pull);
+  EXPECT_EQ(pull.recv(recv_flags::dontwait).error(), make_error_code(errc::again));
+  auto push = make(socket_type::push);  // no peer at all
+  EXPECT_EQ(push.send(std::string_view("x"), send_flags::dontwait), make_error_code(errc::again));
+}
+
+TEST_P(Conformance, RecvTimeoutExpires) {
+  auto pull = make(socket_type::pull);
+  bind_fresh(pull);
+  ASSERT_FALSE(pull.set(opt::rcvtimeo, 30ms));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(pull.recv().error(), make_error_code(errc::again));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 30ms);
+}
+
+TEST_P(Conformance, PushBlocksAtHighWaterMarkAndResumes) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  ASSERT_FALSE(push.set(opt::sndhwm, 10));
+  ASSERT_FALSE(pull.set(opt::rcvhwm, 10));
+  ASSERT_FALSE(push.connect(bind_fresh(pull)));
+  int sent = 0;
+  while (!push.send(std::to_string(sent), send_flags::dontwait)) {
+    ++sent;
+    ASSERT_LT(sent, 1000) << "HWM never reached";
+  }
+  EXPECT_GE(sent, 10);  // at least the sender's HWM is queued
+  ASSERT_FALSE(push.set(opt::sndtimeo, 20ms));
+  EXPECT_EQ(push.send(std::string_view("late")), make_error_code(errc::again));  // timed out
+  // A blocked sender resumes when the receiver drains.
+  std::thread drain([&] {
+    for (int i = 0; i <= sent; ++i) {
+      auto m = pull.recv();
+      ASSERT_TRUE(m);
+      EXPECT_EQ(text(*m), std::to_string(i));
+    }
+  });
+  ASSERT_FALSE(push.set(opt::sndtimeo, -1ms));
+  ASSERT_FALSE(push.send(std::to_string(sent)));
+  drain.join();
+}
+
+TEST_P(Conformance, LargeMessages) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  ASSERT_FALSE(push.connect(bind_fresh(pull)));
+  for (const std::size_t size : {std::size_t{1} << 20, std::size_t{16} << 20}) {
+    std::string payload(size, '\0');
+    for (std::size_t i = 0; i < size; i += 4096) payload[i] = static_cast<char>(i / 4096);
+    ASSERT_FALSE(push.send(std::string_view(payload)));
+    message m(payload.data(), payload.size());
+    ASSERT_FALSE(push.send(m));
+    auto a = pull.recv();
+    auto b = pull.recv();
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->view(), payload);
+    EXPECT_EQ(b->view(), payload);
+  }
+}
+
+std::atomic<int> g_released{0};
+void count_release(void* /*data*/, void* /*hint*/) noexcept { g_released.fetch_add(1); }
+
+TEST_P(Conformance, ZeroCopyMemoryIsReleasedAfterDelivery) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  ASSERT_FALSE(push.connect(bind_fresh(pull)));
+  static std::array<char, 8192> user{};
+  std::fill(user.begin(), user.end(), 'z');
+  g_released = 0;
+  ASSERT_FALSE(push.send(message(user.data(), user.size(), &count_release)));
+  {
+    auto m = pull.recv();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->size(), user.size());
+    EXPECT_EQ(m->view(), std::string(user.size(), 'z'));
+  }
+  EXPECT_TRUE(test::wait_until([] { return g_released.load() == 1; }));
+}
+
+TEST_P(Conformance, ConnectBeforeBind) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  const auto ep = fresh_endpoint(GetParam());
+  ASSERT_FALSE(push.connect(ep));
+  ASSERT_FALSE(push.send(std::string_view("early")));
+  ASSERT_FALSE(pull.bind(ep));
+  EXPECT_EQ(recv_text(pull), "early");
+}
+
+TEST_P(Conformance, MessagesSentBeforeCloseStayReadable) {
+  auto pull = make(socket_type::pull);
+  const auto ep = bind_fresh(pull);
+  {
+    auto push = make(socket_type::push);
+    ASSERT_FALSE(push.connect(ep));
+    for (int i = 0; i < 10; ++i) ASSERT_FALSE(push.send(std::to_string(i)));
+  }
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(recv_text(pull), std::to_string(i));
+}
+
+TEST_P(Conformance, DisconnectStopsDeliveryToThatPeer) {
+  auto push = make(socket_type::push);
+  auto a = make(socket_type::pull);
+  auto b = make(socket_type::pull);
+  const auto ea = bind_fresh(a);
+  const auto eb = bind_fresh(b);
+  ASSERT_FALSE(push.connect(ea));
+  ASSERT_FALSE(push.connect(eb));
+  ASSERT_FALSE(push.disconnect(ea));
+  for (int i = 0; i < 20; ++i) ASSERT_FALSE(push.send(std::to_string(i)));
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(recv_text(b), std::to_string(i));
+  EXPECT_EQ(a.recv(recv_flags::dontwait).error(), make_error_code(errc::again));
+  EXPECT_EQ(push.disconnect(ea), make_error_code(errc::noent));
+}
+
+TEST_P(Conformance, UnbindFreesTheEndpoint) {
+  auto a = make(socket_type::pull);
+  const auto ep = fresh_endpoint(GetParam());
+  ASSERT_FALSE(a.bind(ep));
+  const auto bound = *a.get(opt::last_endpoint);
+  ASSERT_FALSE(a.unbind(bound));
+  EXPECT_EQ(a.unbind(bound), make_error_code(errc::noent));
+  auto b = make(socket_type::pull);
+  EXPECT_FALSE(b.bind(bound));
+}
+
+TEST_P(Conformance, WrongDirectionIsNotSupported) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  EXPECT_EQ(push.recv(recv_flags::dontwait).error(), make_error_code(errc::notsup));
+  EXPECT_EQ(pull.send(std::string_view("x"), send_flags::dontwait), make_error_code(errc::notsup));
+}
+
+TEST_P(Conformance, EveryWaitStrategyDeliversAndShutsDown) {
+  for (const wait_strategy w : {wait_strategy::spin, wait_strategy::spin_yield, wait_strategy::block}) {
+    SCOPED_TRACE(std::string(to_string(w)));
+    auto a = make(socket_type::pair);
+    auto b = make(socket_type::pair);
+    ASSERT_FALSE(a.set(opt::wait, w));
+    ASSERT_FALSE(b.set(opt::wait, w));
+    ASSERT_FALSE(b.connect(bind_fresh(a)));
+    const int rounds = static_cast<int>(test::scaled(2000));
+    std::thread echo([&] {
+      for (int i = 0; i < rounds; ++i) {
+        auto m = b.recv();
+        ASSERT_TRUE(m);
+        ASSERT_FALSE(b.send(*m));
+      }
+    });
+    for (int i = 0; i < rounds; ++i) {
+      ASSERT_FALSE(a.send(std::to_string(i)));
+      ASSERT_EQ(recv_text(a), std::to_string(i));
+    }
+    echo.join();
+  }
+}
+
+TEST_P(Conformance, ShutdownWakesBlockedCallsWithTerm) {
+  for (const wait_strategy w : {wait_strategy::spin, wait_strategy::spin_yield, wait_strategy::block}) {
+    SCOPED_TRACE(std::string(to_string(w)));
+    context ctx;
+    auto pull = ctx.socket(socket_type::pull).value();
+    auto push = ctx.socket(socket_type::push).value();
+    ASSERT_FALSE(pull.set(opt::wait, w));
+    ASSERT_FALSE(push.set(opt::wait, w));
+    ASSERT_FALSE(pull.bind(fresh_endpoint(GetParam())));
+    std::error_code recv_ec;
+    std::error_code send_ec;
+    std::thread r([&] { recv_ec = pull.recv().error(); });
+    std::thread s([&] { send_ec = push.send(std::string_view("no peer")); });  // blocks: no peer
+    std::this_thread::sleep_for(20ms);  // let both block (the outcome does not depend on it)
+    ctx.shutdown();
+    r.join();
+    s.join();
+    EXPECT_EQ(recv_ec, make_error_code(errc::term));
+    EXPECT_EQ(send_ec, make_error_code(errc::term));
+    EXPECT_EQ(ctx.socket(socket_type::pair).error(), make_error_code(errc::term));
+  }
+}
+
+TEST_P(Conformance, SocketMayMoveToAnotherThread) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  ASSERT_FALSE(push.connect(bind_fresh(pull)));
+  ASSERT_FALSE(push.send(std::string_view("from main")));
+  std::thread other([p = std::move(push)]() mutable { ASSERT_FALSE(p.send(std::string_view("from thread"))); });
+  other.join();
+  EXPECT_EQ(recv_text(pull), "from main");
+  EXPECT_EQ(recv_text(pull), "from thread");
+}
+
+TEST(ConformanceSetup, EveryRegisteredTransportHasAnEndpointMaker) {
+  for (const auto& scheme : registered_schemes()) {
+    const auto ep = fresh_endpoint(scheme);
+    EXPECT_EQ(ep.rfind(scheme + "://", 0), 0U) << scheme;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTransports, Conformance, ::testing::ValuesIn(registered_schemes()),
+                         [](const auto& p) { return p.param; });
+
+}  // namespace
+}  // namespace shoal

@@ -1,0 +1,315 @@
+// Single-threaded semantics of the SPSC record ring: empty/full edges, wrap-around with padding,
+// HWM accounting, multipart invisibility and rollback, oversize claims, corrupt headers and
+// batched position publication.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ring/spsc_ring.hpp"
+
+namespace shoal::ring {
+namespace {
+
+struct test_ring {
+  explicit test_ring(std::uint64_t cap, std::uint64_t msg_limit = 0) : capacity(cap) {
+    data = static_cast<std::byte*>(std::aligned_alloc(64, capacity));
+    std::memset(data, 0, capacity);
+    ctl = std::make_unique<ring_control>();
+    ctl->head.store(0);
+    ctl->msgs_read.store(0);
+    ctl->msg_limit.store(msg_limit);
+    w = writer(data, capacity, ctl.get());
+    r = reader(data, capacity, ctl.get());
+  }
+  ~test_ring() { std::free(data); }
+  test_ring(const test_ring&) = delete;
+  test_ring& operator=(const test_ring&) = delete;
+
+  claim_status put(std::string_view s, bool more = false) {
+    claim_status st{};
+    std::byte* p = w.claim(s.size(), st);
+    if (p == nullptr) return st;
+    std::memcpy(p, s.data(), s.size());
+    w.commit(record_type::data, more ? flag_more : 0);
+    return st;
+  }
+  // Returns the next record's payload, or "<empty>" / "<corrupt>".
+  std::string get(bool* more = nullptr) {
+    record rec{};
+    const peek_status st = r.peek(rec);
+    if (st == peek_status::empty) return "<empty>";
+    if (st == peek_status::corrupt) return "<corrupt>";
+    std::string out(reinterpret_cast<const char*>(rec.payload), rec.length);
+    if (more != nullptr) *more = rec.more();
+    r.consume();
+    return out;
+  }
+
+  std::uint64_t capacity;
+  std::byte* data;
+  std::unique_ptr<ring_control> ctl;
+  writer w;
+  reader r;
+};
+
+TEST(Ring, LayoutConstants) {
+  EXPECT_EQ(record_bytes(0), 8U);
+  EXPECT_EQ(record_bytes(1), 16U);
+  EXPECT_EQ(record_bytes(8), 16U);
+  EXPECT_EQ(record_bytes(64), 72U);
+  const std::uint64_t h = make_header(1234, record_type::external, flag_more);
+  EXPECT_EQ(header_length(h), 1234U);
+  EXPECT_EQ(header_type(h), static_cast<std::uint8_t>(record_type::external));
+  EXPECT_EQ(header_flags(h), flag_more);
+  EXPECT_EQ(header_reserved(h), 0);
+}
+
+TEST(Ring, EmptyRingHasNothing) {
+  test_ring t(min_capacity);
+  EXPECT_EQ(t.get(), "<empty>");
+  EXPECT_FALSE(t.r.has_data());
+}
+
+TEST(Ring, RecordsComeOutInOrderWithTheirContent) {
+  test_ring t(min_capacity);
+  ASSERT_EQ(t.put("alpha"), claim_status::ok);
+  ASSERT_EQ(t.put(""), claim_status::ok);
+  ASSERT_EQ(t.put("gamma-gamma"), claim_status::ok);
+  EXPECT_TRUE(t.r.has_data());
+  EXPECT_EQ(t.get(), "alpha");
+  EXPECT_EQ(t.get(), "");
+  EXPECT_EQ(t.get(), "gamma-gamma");
+  EXPECT_EQ(t.get(), "<empty>");
+}
+
+TEST(Ring, FullUntilTheConsumerPublishes) {
+  test_ring t(min_capacity);
+  const std::string rec(56, 'x');  // 64-byte records
+  int n = 0;
+  while (t.put(rec) == claim_status::ok) ++n;
+  // 4096 bytes / 64 minus the terminator word: one record short of a whole lap.
+  EXPECT_EQ(n, 63);
+  EXPECT_EQ(t.put(rec), claim_status::full);
+  EXPECT_EQ(t.get(), rec);
+  // Consumed but not yet published: the producer still sees the ring full.
+  EXPECT_EQ(t.put(rec), claim_status::full);
+  EXPECT_TRUE(t.r.publish());
+  EXPECT_EQ(t.put(rec), claim_status::ok);
+}
+
+TEST(Ring, ReaderPublishesInBatchesAndWhenAsked) {
+  test_ring t(min_capacity);
+  ASSERT_EQ(t.put("a"), claim_status::ok);
+  EXPECT_EQ(t.get(), "a");
+  EXPECT_EQ(t.ctl->head.load(), 0U);  // below the batch threshold: not published yet
+  EXPECT_TRUE(t.r.publish());
+  EXPECT_EQ(t.ctl->head.load(), 16U);
+  EXPECT_EQ(t.ctl->msgs_read.load(), 1U);
+  EXPECT_FALSE(t.r.publish());  // nothing new
+  // Consuming an eighth of the ring publishes by itself.
+  const std::string rec(120, 'y');  // 128-byte records: 4 of them = 512 bytes = capacity / 8
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(t.put(rec), claim_status::ok);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(t.get(), rec);
+  EXPECT_EQ(t.ctl->head.load(), 16U + 512U);
+}
+
+TEST(Ring, WrapsAroundWithPaddingManyTimes) {
+  test_ring t(min_capacity);
+  std::uint64_t next_put = 0;
+  std::uint64_t next_get = 0;
+  // Sizes chosen so records straddle the end of the data area in many different ways.
+  const auto payload = [](std::uint64_t i) {
+    std::string s(1 + (i * 37) % 300, '\0');
+    for (std::size_t k = 0; k < s.size(); ++k) s[k] = static_cast<char>('a' + (i + k) % 26);
+    return s;
+  };
+  for (int round = 0; round < 2000; ++round) {
+    while (t.put(payload(next_put)) == claim_status::ok) ++next_put;
+    const int take = 1 + round % 7;
+    for (int k = 0; k < take && next_get < next_put; ++k) ASSERT_EQ(t.get(), payload(next_get++));
+    t.r.publish();
+  }
+  while (next_get < next_put) ASSERT_EQ(t.get(), payload(next_get++));
+  EXPECT_EQ(t.get(), "<empty>");
+  EXPECT_GT(next_put, 5000U);
+}
+
+TEST(Ring, MessageLimitCountsWholeMessages) {
+  test_ring t(min_capacity, 3);
+  EXPECT_EQ(t.put("1"), claim_status::ok);
+  EXPECT_EQ(t.put("2a", true), claim_status::ok);  // a multipart message counts once
+  EXPECT_EQ(t.put("2b", true), claim_status::ok);
+  EXPECT_EQ(t.put("2c"), claim_status::ok);
+  EXPECT_EQ(t.put("3"), claim_status::ok);
+  EXPECT_EQ(t.put("4"), claim_status::full);
+  EXPECT_EQ(t.get(), "1");
+  t.r.publish();
+  EXPECT_EQ(t.put("4"), claim_status::ok);
+  EXPECT_EQ(t.put("5"), claim_status::full);
+}
+
+TEST(Ring, LimitChangesAreSeenWhenTheProducerLooksFull) {
+  test_ring t(min_capacity, 1);
+  EXPECT_EQ(t.put("1"), claim_status::ok);
+  EXPECT_EQ(t.put("2"), claim_status::full);
+  t.ctl->msg_limit.store(2);
+  EXPECT_EQ(t.put("2"), claim_status::ok);
+  EXPECT_EQ(t.put("3"), claim_status::full);
+}
+
+TEST(Ring, MultipartIsInvisibleUntilItsLastFrame) {
+  test_ring t(min_capacity);
+  ASSERT_EQ(t.put("first", true), claim_status::ok);
+  EXPECT_EQ(t.get(), "<empty>");
+  ASSERT_EQ(t.put("second", true), claim_status::ok);
+  EXPECT_EQ(t.get(), "<empty>");
+  EXPECT_TRUE(t.w.in_message());
+  ASSERT_EQ(t.put("third"), claim_status::ok);
+  EXPECT_FALSE(t.w.in_message());
+  bool more = false;
+  EXPECT_EQ(t.get(&more), "first");
+  EXPECT_TRUE(more);
+  EXPECT_EQ(t.get(&more), "second");
+  EXPECT_TRUE(more);
+  EXPECT_EQ(t.get(&more), "third");
+  EXPECT_FALSE(more);
+}
+
+TEST(Ring, MultipartAcrossTheWrapPoint) {
+  test_ring t(min_capacity);
+  const std::string filler(1000, 'f');
+  for (int lap = 0; lap < 20; ++lap) {
+    ASSERT_EQ(t.put(filler), claim_status::ok);
+    ASSERT_EQ(t.put(filler, true), claim_status::ok);
+    ASSERT_EQ(t.put(filler, true), claim_status::ok);
+    ASSERT_EQ(t.put("end"), claim_status::ok);
+    EXPECT_EQ(t.get(), filler);
+    EXPECT_EQ(t.get(), filler);
+    EXPECT_EQ(t.get(), filler);
+    EXPECT_EQ(t.get(), "end");
+    t.r.publish();
+  }
+}
+
+TEST(Ring, RollbackDropsTheOpenMessageOnly) {
+  test_ring t(min_capacity);
+  ASSERT_EQ(t.put("kept"), claim_status::ok);
+  ASSERT_EQ(t.put("dropped-1", true), claim_status::ok);
+  ASSERT_EQ(t.put("dropped-2", true), claim_status::ok);
+  std::vector<std::string> released;
+  t.w.rollback([&](record_type, const std::byte* p, std::uint32_t len) {
+    released.emplace_back(reinterpret_cast<const char*>(p), len);
+  });
+  EXPECT_EQ(released, (std::vector<std::string>{"dropped-1", "dropped-2"}));
+  EXPECT_FALSE(t.w.in_message());
+  ASSERT_EQ(t.put("after"), claim_status::ok);
+  EXPECT_EQ(t.get(), "kept");
+  EXPECT_EQ(t.get(), "after");
+  EXPECT_EQ(t.get(), "<empty>");
+}
+
+TEST(Ring, RollbackAfterPaddingKeepsTheRingConsistent) {
+  test_ring t(min_capacity);
+  const std::string big(900, 'b');  // two frames: 1824 bytes, within half the ring
+  // The consumer may have to skip a committed padding record before there is room again.
+  const auto put_draining = [&](const std::string& s, bool more) {
+    claim_status st = t.put(s, more);
+    if (st == claim_status::full) {
+      EXPECT_EQ(t.get(), "<empty>");  // skips the padding only
+      t.r.publish();
+      st = t.put(s, more);
+    }
+    return st;
+  };
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(put_draining(big, true), claim_status::ok) << "iteration " << i;
+    ASSERT_EQ(put_draining(big, true), claim_status::ok) << "iteration " << i;
+    t.w.rollback([](record_type, const std::byte*, std::uint32_t) {});
+    const std::string tag = std::to_string(i);
+    ASSERT_EQ(t.put(tag), claim_status::ok);
+    ASSERT_EQ(t.get(), tag);
+    t.r.publish();
+  }
+}
+
+TEST(Ring, OversizeClaimsAreRefusedNotHung) {
+  test_ring t(min_capacity);
+  claim_status st{};
+  EXPECT_EQ(t.w.claim(t.w.max_payload() + 1, st), nullptr);
+  EXPECT_EQ(st, claim_status::too_big);
+  EXPECT_NE(t.w.claim(t.w.max_payload(), st), nullptr);
+  EXPECT_EQ(st, claim_status::ok);
+  t.w.rollback([](record_type, const std::byte*, std::uint32_t) {});
+  // A multipart message may take at most half the ring, wherever it starts.
+  const std::string part(1000, 'p');  // 1008-byte records
+  for (int start = 0; start < 8; ++start) {
+    ASSERT_EQ(t.put(std::string(static_cast<std::size_t>(start) * 200, 's')), claim_status::ok);
+    ASSERT_NE(t.get(), "<empty>");
+    t.r.publish();
+    ASSERT_EQ(t.put(part, true), claim_status::ok);
+    ASSERT_EQ(t.put(part, true), claim_status::ok);
+    ASSERT_EQ(t.put(part, true), claim_status::too_big) << "start " << start;  // 3024 > 2048
+    t.w.rollback([](record_type, const std::byte*, std::uint32_t) {});
+  }
+}
+
+TEST(Ring, LargestRecordFitsAtAnyPosition) {
+  test_ring t(min_capacity);
+  const std::string big(t.w.max_payload(), 'L');
+  for (int shift = 0; shift < 64; ++shift) {
+    ASSERT_EQ(t.put(std::string(static_cast<std::size_t>(shift) * 8, 's')), claim_status::ok);
+    ASSERT_EQ(t.get().size(), static_cast<std::size_t>(shift) * 8);
+    t.r.publish();
+    ASSERT_EQ(t.put(big), claim_status::ok) << "shift " << shift;
+    ASSERT_EQ(t.get(), big);
+    t.r.publish();
+  }
+}
+
+TEST(Ring, CorruptHeadersAreReported) {
+  {
+    test_ring t(min_capacity);
+    const std::uint64_t bad = make_header(100000, record_type::data, 0);  // longer than the ring
+    std::memcpy(t.data, &bad, sizeof bad);
+    EXPECT_EQ(t.get(), "<corrupt>");
+  }
+  {
+    test_ring t(min_capacity);
+    const std::uint64_t bad = make_header(8, static_cast<record_type>(9), 0);  // unknown type
+    std::memcpy(t.data, &bad, sizeof bad);
+    EXPECT_EQ(t.get(), "<corrupt>");
+  }
+  {
+    test_ring t(min_capacity);
+    const std::uint64_t bad = make_header(8, record_type::padding, 0);  // padding not at the end
+    std::memcpy(t.data, &bad, sizeof bad);
+    EXPECT_EQ(t.get(), "<corrupt>");
+  }
+  {
+    test_ring t(min_capacity);
+    const std::uint64_t bad = make_header(8, record_type::data, 0) | (std::uint64_t{1} << 50);  // reserved bits
+    std::memcpy(t.data, &bad, sizeof bad);
+    EXPECT_EQ(t.get(), "<corrupt>");
+  }
+}
+
+TEST(Ring, CanWriteReflectsRoomAndLimit) {
+  test_ring t(min_capacity, 2);
+  EXPECT_TRUE(t.w.can_write(10));
+  ASSERT_EQ(t.put("a"), claim_status::ok);
+  ASSERT_EQ(t.put("b"), claim_status::ok);
+  EXPECT_FALSE(t.w.can_write(10));
+  EXPECT_EQ(t.get(), "a");
+  t.r.publish();
+  EXPECT_TRUE(t.w.can_write(10));
+  // can_write() reserves nothing.
+  EXPECT_EQ(t.get(), "b");
+  EXPECT_EQ(t.get(), "<empty>");
+}
+
+}  // namespace
+}  // namespace shoal::ring

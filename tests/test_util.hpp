@@ -1,0 +1,47 @@
+// Helpers shared by shoal's tests: unique endpoints, waiting on a condition with a deadline
+// (never a bare sleep), and a scale factor that shrinks stress loops under sanitizers.
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace shoal::test {
+
+// Stress loops run this many times fewer iterations under ASan/TSan.
+#if defined(SHOAL_SANITIZER)
+inline constexpr long sanitizer_divisor = 20;
+#else
+inline constexpr long sanitizer_divisor = 1;
+#endif
+
+inline long scaled(long n) { return n / sanitizer_divisor > 0 ? n / sanitizer_divisor : 1; }
+
+// A name no other test (or concurrently running test process) uses.
+inline std::string unique_name(std::string_view stem) {
+  static std::atomic<int> counter{0};
+  return std::string(stem) + "-" + std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+// An endpoint of `scheme` unique to this call ("inproc://t-123-4").
+inline std::string unique_endpoint(std::string_view scheme, std::string_view stem = "t") {
+  return std::string(scheme) + "://" + unique_name(stem);
+}
+
+// Polls `pred` until it holds or `timeout` passes; returns whether it held.
+template <typename Pred>
+bool wait_until(Pred&& pred, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
+}  // namespace shoal::test

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job: installs missing packages, builds the release configuration and runs the
+# benchmark suite (quick mode unless --full is given), printing the results table and writing
+# results/latest.json. Extra arguments go to shoal-bench.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/setup-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target shoal-bench shoal
+mkdir -p results
+build/release/bench/shoal-bench --json results/latest.json "$@"
