@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of shoal: installs missing packages, then builds and runs the whole CTest suite
-# in three configurations — release (g++), debug with ASan+UBSan (clang++) and TSan (g++) — after
-# a formatting check. Exits non-zero on the first failure. This is what CI runs (.ci/run).
+# Runs every test of shoal: installs missing packages, checks formatting, then builds and runs the
+# whole CTest suite in three configurations: release (g++, followed by clang-tidy over the
+# library), debug with ASan+UBSan (clang++) and TSan (g++). Exits non-zero on the first failure.
+# This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +17,10 @@ for preset in ${SHOAL_TEST_PRESETS:-release asan tsan}; do
   cmake --preset "${preset}" >/dev/null
   cmake --build --preset "${preset}"
   ctest --preset "${preset}"
+  if [ "${preset}" = release ]; then
+    echo "== clang-tidy (library code)"
+    run-clang-tidy -p build/release -quiet -j "$(nproc)" '/(core|transports)/.*\.cpp$' >/tmp/shoal-tidy.log 2>&1 ||
+      { grep -E "warning:|error:" /tmp/shoal-tidy.log; exit 1; }
+  fi
 done
 echo "== all tests passed"

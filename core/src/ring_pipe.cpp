@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "sys.hpp"
@@ -11,9 +13,9 @@ namespace shoal::detail {
 namespace {
 
 constexpr std::uint64_t bytes_per_message = 128;  // ring bytes reserved per HWM message
-constexpr std::uint64_t min_ring = 64 * 1024;
-constexpr std::uint64_t max_ring = 4 * 1024 * 1024;
-constexpr std::uint64_t copy_limit = 16 * 1024;  // larger frames go by reference
+constexpr std::uint64_t min_ring = std::uint64_t{64} * 1024;
+constexpr std::uint64_t max_ring = std::uint64_t{4} * 1024 * 1024;
+constexpr std::uint64_t copy_limit = std::uint64_t{16} * 1024;  // larger frames go by reference
 
 void release_record(ring::record_type type, const std::byte* payload) noexcept {
   if (type != ring::record_type::external) return;
@@ -44,9 +46,7 @@ ring_link::ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, sock
       std::fprintf(stderr, "shoal: cannot map a %llu-byte ring\n", static_cast<unsigned long long>(d.capacity));
       std::abort();
     }
-    d.ctl.head.store(0, std::memory_order_relaxed);
-    d.ctl.msgs_read.store(0, std::memory_order_relaxed);
-    d.ctl.msg_limit.store(g[i].msg_limit, std::memory_order_relaxed);
+    d.ctl.reset(g[i].msg_limit);
   }
 }
 
@@ -87,43 +87,56 @@ void ring_pipe::notify_peer() noexcept {
   peer_waiter_->notify();
 }
 
+io_status ring_pipe::claim_failure(ring::claim_status st) noexcept {
+  switch (st) {
+    case ring::claim_status::full:
+      return io_status::again;
+    case ring::claim_status::closed:
+      return io_status::closed;
+    case ring::claim_status::ok:
+    case ring::claim_status::too_big:
+      break;
+  }
+  return io_status::too_big;
+}
+
 io_status ring_pipe::write_external(const external_ref& ref, bool more) noexcept {
   ring::claim_status st{};
   std::byte* p = out_.claim(sizeof(external_ref), st);
-  if (p == nullptr) return st == ring::claim_status::full ? io_status::again : io_status::too_big;
+  if (p == nullptr) return claim_failure(st);
   std::memcpy(p, &ref, sizeof ref);
   out_.commit(ring::record_type::external, more ? ring::flag_more : 0);
   return io_status::ok;
 }
 
 io_status ring_pipe::write(out_frame& frame) noexcept {
-  if (closed_ || link_->closed[static_cast<std::size_t>(peer_)].load(std::memory_order_relaxed)) {
-    return io_status::closed;
-  }
   const std::uint8_t flags = frame.more ? ring::flag_more : 0;
   const std::size_t size = frame.bytes.size();
-  if (frame.msg != nullptr && message_access::is_external(*frame.msg) && size > message::inline_capacity) {
+  if (size <= message::inline_capacity ||
+      (size <= copy_max_ && (frame.msg == nullptr || !message_access::is_external(*frame.msg)))) {
+    // Small frames, and medium frames given as bytes: one copy into the ring.
+    const ring::claim_status st = out_.write(ring::record_type::data, flags, frame.bytes.data(), size);
+    if (st != ring::claim_status::ok) [[unlikely]]
+      return claim_failure(st);
+  } else if (frame.msg != nullptr && message_access::is_external(*frame.msg)) {
     // Hand the buffer over: no copy. The claim happens first so a full ring takes nothing.
     ring::claim_status st{};
     std::byte* p = out_.claim(sizeof(external_ref), st);
-    if (p == nullptr) return st == ring::claim_status::full ? io_status::again : io_status::too_big;
+    if (p == nullptr) return claim_failure(st);
     const external_ref ref = message_access::take_external(*frame.msg);
     std::memcpy(p, &ref, sizeof ref);
     out_.commit(ring::record_type::external, flags);
-  } else if (size <= copy_max_) {
-    ring::claim_status st{};
-    std::byte* p = out_.claim(size, st);
-    if (p == nullptr) return st == ring::claim_status::full ? io_status::again : io_status::too_big;
-    if (size != 0) std::memcpy(p, frame.bytes.data(), size);
-    out_.commit(ring::record_type::data, flags);
   } else {
     // A large frame given as bytes: copy once into a shared buffer and hand that over.
+    if (out_.reader_closed()) return io_status::closed;
     if (!out_.can_write(sizeof(external_ref))) return io_status::again;
     message tmp(frame.bytes.data(), size);
     const external_ref ref = message_access::take_external(tmp);
     const io_status st = write_external(ref, frame.more);
-    if (st != io_status::ok) ref.buf->drop();
-    if (st != io_status::ok) return st;
+    if (st != io_status::ok) {
+      ref.buf->drop();
+      return st;
+    }
   }
   if (!frame.more) notify_peer();
   return io_status::ok;
@@ -135,28 +148,25 @@ void ring_pipe::rollback() noexcept {
 }
 
 bool ring_pipe::writable() noexcept {
-  if (closed_ || link_->closed[static_cast<std::size_t>(peer_)].load(std::memory_order_relaxed)) return true;
+  if (out_.reader_closed()) return true;  // a write reports the closed pipe
   return out_.in_message() || out_.can_write(0);
 }
 
 io_status ring_pipe::read(in_frame& frame) noexcept {
-  if (closed_) return io_status::closed;
-  const auto peer = static_cast<std::size_t>(peer_);
-  // A peer that closed with linger 0 takes its unread frames with it.
-  if (link_->discard[peer].load(std::memory_order_relaxed)) return io_status::closed;
   ring::record rec{};
   const ring::peek_status st = in_.peek(rec);
-  if (st == ring::peek_status::empty) {
-    if (in_.publish()) notify_peer();  // room for a producer that may be waiting
-    if (!link_->closed[peer].load(std::memory_order_acquire)) return io_status::again;
+  if (st != ring::peek_status::ok) [[unlikely]] {
+    if (st == ring::peek_status::corrupt) return io_status::closed;  // an impossible record: broken link
+    if (in_.publish()) notify_peer();                                // room for a producer that may wait
+    if (!in_.writer_closed()) return io_status::again;
     // The peer closed: whatever it committed before closing is visible now.
-    if (in_.peek(rec) != ring::peek_status::ok) return io_status::closed;
-  } else if (st == ring::peek_status::corrupt) {
-    return io_status::closed;  // an impossible record: treat as a broken connection
+    if (in_.writer_discarded() || in_.peek(rec) != ring::peek_status::ok) return io_status::closed;
   }
-  frame.size = rec.length;
+  if (in_.writer_discarded()) [[unlikely]]
+    return io_status::closed;  // linger 0: the peer took its unread frames with it
   frame.more = rec.more();
   if (rec.type == ring::record_type::data) {
+    frame.size = rec.length;
     if (frame.msg != nullptr) {
       message_access::assign_copy(*frame.msg, rec.payload, rec.length);
     } else {
@@ -178,19 +188,15 @@ io_status ring_pipe::read(in_frame& frame) noexcept {
   return io_status::ok;
 }
 
-bool ring_pipe::readable() noexcept {
-  if (closed_) return false;
-  return in_.has_data() || link_->closed[static_cast<std::size_t>(peer_)].load(std::memory_order_acquire);
-}
+bool ring_pipe::readable() noexcept { return in_.has_data() || in_.writer_closed(); }
 
 void ring_pipe::close(bool discard) noexcept {
   if (closed_) return;
   closed_ = true;
-  rollback();
-  const auto self = static_cast<std::size_t>(side_);
-  link_->discard[self].store(discard, std::memory_order_relaxed);
-  in_.publish();
-  link_->closed[self].store(true, std::memory_order_release);
+  out_.close(discard, [](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) {
+    release_record(type, payload);
+  });
+  in_.close();
   if (waiter* w = link_->waiter_of(peer_)) w->notify_force();
 }
 

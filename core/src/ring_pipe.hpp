@@ -57,10 +57,6 @@ class ring_link {
     return waiters_[static_cast<std::size_t>(side)].load(std::memory_order_acquire);
   }
 
-  // Closed flags: set by the side itself (release), read by the peer (acquire on slow paths).
-  std::array<std::atomic<bool>, 2> closed{};
-  std::array<std::atomic<bool>, 2> discard{};
-
   // Updates the HWM of direction `i` after the peer became known (connect before bind).
   void set_limit(int i, std::uint64_t msg_limit) noexcept {
     dir(i).ctl.msg_limit.store(msg_limit, std::memory_order_relaxed);
@@ -92,6 +88,7 @@ class ring_pipe final : public pipe {
  private:
   void notify_peer() noexcept;
   io_status write_external(const external_ref& ref, bool more) noexcept;
+  static io_status claim_failure(ring::claim_status st) noexcept;
 
   std::shared_ptr<ring_link> link_;
   int side_;

@@ -33,21 +33,21 @@ std::error_code socket::disconnect(std::string_view endpoint) {
 std::error_code socket::send(message& msg, send_flags flags) {
   if (!core_) return no_socket();
   detail::out_frame f{msg.bytes(), &msg, has(flags, send_flags::more)};
-  const std::error_code ec = core_->send(f, flags);
-  if (!ec) msg.clear();
-  return ec;
+  const detail::status st = core_->send(f, flags);
+  if (st.ok()) msg.clear();
+  return st.to_error_code();
 }
 
 std::error_code socket::send(std::span<const std::byte> data, send_flags flags) {
   if (!core_) return no_socket();
   detail::out_frame f{data, nullptr, has(flags, send_flags::more)};
-  return core_->send(f, flags);
+  return core_->send(f, flags).to_error_code();
 }
 
 std::error_code socket::recv(message& msg, recv_flags flags) {
   if (!core_) return no_socket();
   detail::in_frame f{&msg, {}, 0, false};
-  return core_->recv(f, flags);
+  return core_->recv(f, flags).to_error_code();
 }
 
 result<message> socket::recv(recv_flags flags) {
@@ -59,7 +59,8 @@ result<message> socket::recv(recv_flags flags) {
 result<std::size_t> socket::recv(std::span<std::byte> buf, recv_flags flags) {
   if (!core_) return no_socket();
   detail::in_frame f{nullptr, buf, 0, false};
-  if (auto ec = core_->recv(f, flags)) return ec;
+  const detail::status st = core_->recv(f, flags);
+  if (!st.ok()) return st.to_error_code();
   return f.size;
 }
 

@@ -22,6 +22,12 @@ constexpr int opt_last_endpoint = 32;
 constexpr int opt_wait = 1000;
 constexpr int opt_spin_ns = 1001;
 
+// A receiver that got this many messages in a row without waiting is streaming.
+constexpr int streaming_streak = 4;
+// How long a streaming receiver stays off an empty pipe: ~8 pause instructions, a few cache-line
+// round trips on current x86 (25 ns per pause on Zen 4, ~40 on Sapphire Rapids).
+constexpr int streaming_backoff_pauses = 8;
+
 std::error_code bad_value(int id, std::int64_t v, std::string_view rule) {
   return fail(errc::inval, cat("option ", id, ": value ", v, " is invalid (", rule, ")"));
 }
@@ -131,14 +137,12 @@ void socket_core::attach(std::unique_ptr<pipe> p, std::uint64_t origin) {
 void socket_core::post(std::unique_ptr<pipe> p, std::uint64_t origin) {
   {
     std::lock_guard lock(inbox_mutex_);
-    if (!inbox_closed_) {
-      inbox_.push_back({std::move(p), origin});
-      has_mail_.store(true, std::memory_order_release);
+    if (inbox_closed_) {
+      p->close(false);  // the socket is closed
+      return;
     }
-  }
-  if (p) {
-    p->close(false);  // the socket is closed
-    return;
+    inbox_.push_back({std::move(p), origin});
+    has_mail_.store(true, std::memory_order_release);
   }
   waiter_->notify_force();
 }
@@ -201,50 +205,61 @@ void socket_core::close() noexcept {
 // Data path
 
 template <typename Op>
-std::error_code socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
+status socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
   const std::int64_t deadline = timeout_ms < 0 ? no_deadline : sys::now_ns() + timeout_ms * 1'000'000;
-  std::error_code ec = make_error_code(errc::again);
+  status st = again_status;
   const wait_outcome out = waiter_->wait(
       opts_.wait, opts_.spin_ns, deadline,
       [&] {
-        process_inbox();
-        ec = op();
-        return !would_block(ec);
+        if (has_mail_.load(std::memory_order_relaxed)) process_inbox();
+        st = op();
+        return !st.again();
       },
       [&] { return ctx_->terminated(); });
   switch (out) {
     case wait_outcome::ready:
-      return ec;
+      return st;
     case wait_outcome::timeout:
-      return make_error_code(errc::again);
+      return again_status;
     case wait_outcome::terminated:
-      return fail(errc::term, "the context was shut down while waiting");
+      return fail_status(errc::term, "the context was shut down while waiting");
   }
-  return ec;
+  return st;
 }
 
-std::error_code socket_core::send(out_frame& frame, send_flags flags) noexcept {
+status socket_core::send(out_frame& frame, send_flags flags) noexcept {
   if (closed_) [[unlikely]]
-    return make_error_code(errc::notsock);
+    return errc::notsock;
   if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
     process_inbox();
-  std::error_code ec = pattern_->send(frame);
-  if (!ec || !would_block(ec)) return ec;
-  if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return ec;
-  return block(opts_.sndtimeo_ms, [&] { return pattern_->send(frame); });
+  const status st = pattern_->send(frame);
+  if (!st.again() || has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return st;
+  return block(opts_.sndtimeo_ms, [&] { return pattern_->can_send() ? pattern_->send(frame) : again_status; });
 }
 
-std::error_code socket_core::recv(in_frame& frame, recv_flags flags) noexcept {
+status socket_core::recv(in_frame& frame, recv_flags flags) noexcept {
   if (closed_) [[unlikely]]
-    return make_error_code(errc::notsock);
+    return errc::notsock;
   if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
     process_inbox();
-  std::error_code ec = pattern_->recv(frame);
-  if (ec && would_block(ec) && !has(flags, recv_flags::dontwait) && opts_.rcvtimeo_ms != 0) {
-    ec = block(opts_.rcvtimeo_ms, [&] { return pattern_->recv(frame); });
+  status st = pattern_->recv(frame);
+  if (st.again() && !has(flags, recv_flags::dontwait) && opts_.rcvtimeo_ms != 0) {
+    if (recv_streak_ >= streaming_streak) {
+      // Streaming: the last receives found data at once, so the sender is about to write
+      // more. Polling the record it is writing right now would pull that cache line away from
+      // it on every record; stay off the pipe briefly and take a batch instead.
+      for (int i = 0; i < streaming_backoff_pauses; ++i) sys::cpu_relax();
+      st = pattern_->recv(frame);
+    }
+    if (st.again()) {
+      st = block(opts_.rcvtimeo_ms, [&] { return pattern_->can_recv() ? pattern_->recv(frame) : again_status; });
+    }
+    recv_streak_ = 0;
+  } else if (st.ok() && recv_streak_ < streaming_streak) {
+    ++recv_streak_;
   }
-  if (!ec) rcvmore_ = frame.more;
-  return ec;
+  if (st.ok()) rcvmore_ = frame.more;
+  return st;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@
 #include "shoal/options.hpp"
 #include "shoal/result.hpp"
 #include "shoal/socket.hpp"
+#include "status.hpp"
 #include "transport.hpp"
 #include "waiter.hpp"
 
@@ -37,7 +38,7 @@ struct socket_options {
 class socket_core final : public pattern_host {
  public:
   static result<std::unique_ptr<socket_core>> create(std::shared_ptr<context_core> ctx, socket_type type);
-  ~socket_core();
+  ~socket_core() override;
   socket_core(const socket_core&) = delete;
   socket_core& operator=(const socket_core&) = delete;
 
@@ -51,8 +52,8 @@ class socket_core final : public pattern_host {
   std::error_code connect(std::string_view endpoint);
   std::error_code unbind(std::string_view endpoint);
   std::error_code disconnect(std::string_view endpoint);
-  std::error_code send(out_frame& frame, send_flags flags) noexcept;
-  std::error_code recv(in_frame& frame, recv_flags flags) noexcept;
+  status send(out_frame& frame, send_flags flags) noexcept;
+  status recv(in_frame& frame, recv_flags flags) noexcept;
   void close() noexcept;
   std::error_code set_int(int id, std::int64_t value);
   [[nodiscard]] result<std::int64_t> get_int(int id) const;
@@ -74,7 +75,7 @@ class socket_core final : public pattern_host {
   void process_inbox() noexcept;
   void remove_pipes(std::uint64_t origin) noexcept;
   template <typename Op>
-  std::error_code block(std::int64_t timeout_ms, Op&& op) noexcept;
+  status block(std::int64_t timeout_ms, Op&& op) noexcept;
 
   struct endpoint_entry {
     std::string endpoint;  // as given to bind/connect
@@ -94,6 +95,7 @@ class socket_core final : public pattern_host {
   std::uint64_t next_origin_ = 1;
   bool closed_ = false;
   bool rcvmore_ = false;
+  int recv_streak_ = 0;  // receives in a row that found data without waiting
 
   // Inbox: written by other threads under inbox_mutex_; has_mail_ tells the owner to look.
   alignas(64) std::atomic<bool> has_mail_{false};

@@ -61,6 +61,12 @@ class waiter {
   template <typename Ready, typename Stop>
   wait_outcome wait(wait_strategy strategy, std::int64_t spin_ns, std::int64_t deadline_ns, Ready&& ready,
                     Stop&& stop) noexcept {
+    // Poll a little before reading the clock: on a busy pipe most waits end within a few polls,
+    // and a clock read costs more than a poll.
+    for (unsigned i = 0; i < 64; ++i) {
+      if (ready()) return wait_outcome::ready;
+      sys::cpu_relax();
+    }
     std::int64_t now = sys::now_ns();
     const std::int64_t spin_end =
         strategy == wait_strategy::spin ? deadline_ns : std::min(deadline_ns, now + std::max<std::int64_t>(spin_ns, 0));

@@ -27,7 +27,7 @@ class fair_queue {
   [[nodiscard]] bool empty() const noexcept { return pipes_.empty(); }
 
   // Receives one frame; `from` (optional) reports the pipe it came from.
-  std::error_code recv(in_frame& f, pattern_host& host, pipe** from = nullptr) noexcept {
+  status recv(in_frame& f, pattern_host& host, pipe** from = nullptr) noexcept {
     if (active_ != nullptr) {
       // Frames of a message are committed together, so the rest is already there.
       pipe* p = active_;
@@ -44,7 +44,7 @@ class fair_queue {
         detach(p);
         host.drop_pipe(p);
       }
-      return make_error_code(errc::again);
+      return again_status;
     }
     std::size_t tried = 0;
     while (tried < pipes_.size()) {
@@ -69,7 +69,7 @@ class fair_queue {
           break;
       }
     }
-    return make_error_code(errc::again);
+    return again_status;
   }
 
   [[nodiscard]] bool readable() noexcept {

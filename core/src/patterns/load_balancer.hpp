@@ -29,7 +29,7 @@ class load_balancer {
 
   [[nodiscard]] bool empty() const noexcept { return pipes_.empty(); }
 
-  std::error_code send(out_frame& f, pattern_host& host) noexcept {
+  status send(out_frame& f, pattern_host& host) noexcept {
     if (dropping_) {
       // Remaining frames of a message whose pipe died: swallow them, as libzmq does.
       dropping_ = f.more;
@@ -42,12 +42,12 @@ class load_balancer {
           if (!f.more) finish_message();
           return {};
         case io_status::again:
-          return make_error_code(errc::again);
+          return again_status;
         case io_status::too_big: {
           active_->rollback();
           active_ = nullptr;
           dropping_ = f.more;
-          return fail(errc::msgsize, "multipart message exceeds the pipe's capacity; it was dropped");
+          return fail_status(errc::msgsize, "multipart message exceeds the pipe's capacity; it was dropped");
         }
         case io_status::closed: {
           pipe* dead = active_;
@@ -75,14 +75,14 @@ class load_balancer {
           ++tried;
           break;
         case io_status::too_big:
-          return fail(errc::msgsize, "frame exceeds the pipe's capacity");
+          return fail_status(errc::msgsize, "frame exceeds the pipe's capacity");
         case io_status::closed:
           detach(p);
           host.drop_pipe(p);
           break;
       }
     }
-    return make_error_code(errc::again);
+    return again_status;
   }
 
   // True when send() of a new message's first frame might succeed now.

@@ -18,36 +18,39 @@ class pair_pattern final : public pattern {
     if (p == peer_) peer_ = nullptr;
   }
 
-  std::error_code send(out_frame& f) noexcept override {
-    if (peer_ == nullptr) return make_error_code(errc::again);
+  status send(out_frame& f) noexcept override {
+    if (peer_ == nullptr) return again_status;
     switch (peer_->write(f)) {
       case io_status::ok:
         return {};
       case io_status::again:
-        return make_error_code(errc::again);
+        return again_status;
       case io_status::too_big:
         peer_->rollback();
-        return fail(errc::msgsize, "message exceeds the pipe's capacity");
+        return fail_status(errc::msgsize, "message exceeds the pipe's capacity");
       case io_status::closed:
         drop();
-        return make_error_code(errc::again);
+        return again_status;
     }
-    return make_error_code(errc::again);
+    return again_status;
   }
 
-  std::error_code recv(in_frame& f) noexcept override {
-    if (peer_ == nullptr) return make_error_code(errc::again);
+  bool can_send() noexcept override { return peer_ != nullptr && peer_->writable(); }
+  bool can_recv() noexcept override { return peer_ != nullptr && peer_->readable(); }
+
+  status recv(in_frame& f) noexcept override {
+    if (peer_ == nullptr) return again_status;
     switch (peer_->read(f)) {
       case io_status::ok:
         return {};
       case io_status::closed:
         drop();
-        return make_error_code(errc::again);
+        return again_status;
       case io_status::again:
       case io_status::too_big:
-        return make_error_code(errc::again);
+        return again_status;
     }
-    return make_error_code(errc::again);
+    return again_status;
   }
 
  private:

@@ -10,6 +10,7 @@
 #include "pipe.hpp"
 #include "shoal/error.hpp"
 #include "shoal/options.hpp"
+#include "status.hpp"
 
 namespace shoal::detail {
 
@@ -18,9 +19,7 @@ class pattern_host {
  public:
   // The pattern found `p` dead (peer closed) and has already forgotten it: destroy it.
   virtual void drop_pipe(pipe* p) noexcept = 0;
-
- protected:
-  ~pattern_host() = default;
+  virtual ~pattern_host() = default;
 };
 
 class pattern {
@@ -34,10 +33,14 @@ class pattern {
   virtual bool attach(pipe* p) = 0;
   // The socket is removing `p` (disconnect, unbind, close): forget it.
   virtual void detach(pipe* p) noexcept = 0;
-  // One frame, never blocking: {} on success, errc::again when no pipe can take/give it now,
-  // or a pattern error (errc::notsup, errc::fsm, errc::hostunreach, errc::msgsize, ...).
-  virtual std::error_code send(out_frame& frame) noexcept = 0;
-  virtual std::error_code recv(in_frame& frame) noexcept = 0;
+  // One frame, never blocking: ok, again when no pipe can take/give it now, or a pattern
+  // error (errc::notsup, errc::fsm, errc::hostunreach, errc::msgsize, ...).
+  virtual status send(out_frame& frame) noexcept = 0;
+  virtual status recv(in_frame& frame) noexcept = 0;
+  // Cheap hints polled while a caller waits: false when send()/recv() would surely return again.
+  // They may say true spuriously (the operation then just returns again).
+  virtual bool can_send() noexcept = 0;
+  virtual bool can_recv() noexcept = 0;
 
  protected:
   pattern_host& host() noexcept { return host_; }

@@ -15,8 +15,10 @@ class push_pattern final : public pattern {
     return true;
   }
   void detach(pipe* p) noexcept override { lb_.detach(p); }
-  std::error_code send(out_frame& f) noexcept override { return lb_.send(f, host()); }
-  std::error_code recv(in_frame& /*f*/) noexcept override { return fail(errc::notsup, "a PUSH socket cannot receive"); }
+  status send(out_frame& f) noexcept override { return lb_.send(f, host()); }
+  bool can_send() noexcept override { return lb_.writable(); }
+  bool can_recv() noexcept override { return true; }  // recv() fails at once with notsup
+  status recv(in_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PUSH socket cannot receive"); }
 
  private:
   load_balancer lb_;
@@ -30,8 +32,10 @@ class pull_pattern final : public pattern {
     return true;
   }
   void detach(pipe* p) noexcept override { fq_.detach(p); }
-  std::error_code send(out_frame& /*f*/) noexcept override { return fail(errc::notsup, "a PULL socket cannot send"); }
-  std::error_code recv(in_frame& f) noexcept override { return fq_.recv(f, host()); }
+  status send(out_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PULL socket cannot send"); }
+  status recv(in_frame& f) noexcept override { return fq_.recv(f, host()); }
+  bool can_send() noexcept override { return true; }  // send() fails at once with notsup
+  bool can_recv() noexcept override { return fq_.readable(); }
 
  private:
   fair_queue fq_;

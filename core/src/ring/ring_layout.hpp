@@ -80,19 +80,36 @@ inline constexpr std::size_t record_align = 8;
 }
 
 // Shared between producer and consumer. Each group sits on its own cache line so the two sides
-// never write the same line.
+// never write the same line on the data path.
 struct ring_control {
   // Written by the consumer (batched), read by the producer only when it believes the ring full.
-  alignas(cache_line) std::atomic<std::uint64_t> head;  // bytes consumed; pairs with producer's acquire
+  alignas(cache_line) std::atomic<std::uint64_t> head;  // bytes consumed; release pairs with writer's acquire
   std::atomic<std::uint64_t> msgs_read;                 // whole messages consumed (HWM accounting)
-  // Written once by either side; read on slow paths.
-  alignas(cache_line) std::atomic<std::uint64_t> msg_limit;  // HWM in messages; 0 = bytes only
-  std::uint8_t pad_[cache_line - sizeof(std::atomic<std::uint64_t>)];
+  // Written only at connection set-up and teardown; the producer reads msg_limit and
+  // reader_closed for every message (an L1 hit), the consumer reads the rest when it is idle.
+  alignas(cache_line) std::atomic<std::uint64_t> msg_limit;  // HWM in messages; 0 = bounded by bytes only
+  std::atomic<std::uint32_t> reader_closed;                  // the consumer is gone: writing is pointless
+  std::atomic<std::uint32_t> writer_closed;                  // the producer is gone (release: its records are visible)
+  std::atomic<std::uint32_t> writer_discard;                 // ... and its unread records are to be dropped (linger 0)
+  std::uint32_t reserved_;
+  std::uint8_t pad_[cache_line - sizeof(std::uint64_t) - 4 * sizeof(std::uint32_t)];
+
+  // Brings a control block into its initial state (fresh connection).
+  void reset(std::uint64_t limit) noexcept {
+    head.store(0, std::memory_order_relaxed);
+    msgs_read.store(0, std::memory_order_relaxed);
+    msg_limit.store(limit, std::memory_order_relaxed);
+    reader_closed.store(0, std::memory_order_relaxed);
+    writer_closed.store(0, std::memory_order_relaxed);
+    writer_discard.store(0, std::memory_order_relaxed);
+    reserved_ = 0;
+  }
 };
 
 static_assert(std::is_standard_layout_v<ring_control>);
 static_assert(sizeof(ring_control) == 2 * cache_line);
 static_assert(offsetof(ring_control, msg_limit) == cache_line);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
 }  // namespace shoal::ring

@@ -9,12 +9,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "ring/ring_layout.hpp"
 
 namespace shoal::ring {
 
-enum class claim_status : std::uint8_t { ok, full, too_big };
+// ok; full (no room now: retry later); too_big (can never fit); closed (the consumer is gone).
+enum class claim_status : std::uint8_t { ok, full, too_big, closed };
 enum class peek_status : std::uint8_t { ok, empty, corrupt };
 
 namespace detail {
@@ -33,7 +35,11 @@ class writer {
   // `data` must be 8-byte aligned and zero-filled (or a ring previously left consistent);
   // `capacity` a power of two >= min_capacity.
   writer(std::byte* data, std::uint64_t capacity, ring_control* ctl) noexcept
-      : base_(data), mask_(capacity - 1), capacity_(capacity), ctl_(ctl) {
+      : base_(data),
+        mask_(capacity - 1),
+        capacity_(capacity),
+        max_payload_(capacity / 2 - 2 * header_size - record_align),
+        ctl_(ctl) {
     tail_ = ctl->head.load(std::memory_order_acquire);
     head_cache_ = tail_;
     msgs_read_cache_ = ctl->msgs_read.load(std::memory_order_relaxed);
@@ -44,7 +50,7 @@ class writer {
   [[nodiscard]] bool attached() const noexcept { return base_ != nullptr; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
   // Largest payload one record can carry.
-  [[nodiscard]] std::uint64_t max_payload() const noexcept { return capacity_ / 2 - 2 * header_size - record_align; }
+  [[nodiscard]] std::uint64_t max_payload() const noexcept { return max_payload_; }
   [[nodiscard]] bool in_message() const noexcept { return open_; }
 
   // Reserves a record with `payload` bytes and returns where to write them. Returns nullptr with
@@ -52,17 +58,23 @@ class writer {
   // over max_payload(), or a multipart message over half the ring).
   // A claim must be followed by commit() before the next claim; dropping it is allowed.
   [[nodiscard]] std::byte* claim(std::uint64_t payload, claim_status& st) noexcept {
-    if (payload > max_payload()) {
+    if (payload > max_payload_) {
       st = claim_status::too_big;
       return nullptr;
     }
-    // The limit word is written only when a peer's HWM becomes known, so this load hits L1.
-    if (!open_) limit_ = ctl_->msg_limit.load(std::memory_order_relaxed);
-    if (!open_ && limit_ != 0 && msgs_written_ - msgs_read_cache_ >= limit_) {
-      refresh();
-      if (limit_ != 0 && msgs_written_ - msgs_read_cache_ >= limit_) {
-        st = claim_status::full;
+    if (!open_) {
+      // Both words sit on a line written only at set-up and teardown: L1 hits.
+      if (ctl_->reader_closed.load(std::memory_order_relaxed) != 0) {
+        st = claim_status::closed;
         return nullptr;
+      }
+      limit_ = ctl_->msg_limit.load(std::memory_order_relaxed);
+      if (limit_ != 0 && msgs_written_ - msgs_read_cache_ >= limit_) {
+        refresh();
+        if (limit_ != 0 && msgs_written_ - msgs_read_cache_ >= limit_) {
+          st = claim_status::full;
+          return nullptr;
+        }
       }
     }
     const std::uint64_t rec = record_bytes(payload);
@@ -88,6 +100,35 @@ class writer {
     claim_len_ = payload;
     st = claim_status::ok;
     return base_ + (claim_pos_ & mask_) + header_size;
+  }
+
+  // Claims, fills from `src` and commits one record: claim() + memcpy + commit() in one step,
+  // with a short path for the common case (a whole single-frame message, no padding needed,
+  // room in the cached view) that keeps every index in registers.
+  [[nodiscard]] claim_status write(record_type type, std::uint8_t flags, const void* src, std::uint64_t len) noexcept {
+    if (!open_ && (flags & flag_more) == 0 && len <= max_payload_) {
+      const std::uint64_t rec = record_bytes(len);
+      const std::uint64_t off = tail_ & mask_;
+      const std::uint64_t limit = ctl_->msg_limit.load(std::memory_order_relaxed);
+      if (ctl_->reader_closed.load(std::memory_order_relaxed) == 0 && capacity_ - off >= rec &&
+          tail_ + rec + header_size - head_cache_ <= capacity_ &&
+          (limit == 0 || msgs_written_ - msgs_read_cache_ < limit)) {
+        std::memcpy(base_ + off + header_size, src, len);
+        detail::word(base_, (off + rec) & mask_).store(0, std::memory_order_relaxed);  // terminator
+        detail::word(base_, off)
+            .store(make_header(static_cast<std::uint32_t>(len), type, flags), std::memory_order_release);
+        tail_ += rec;
+        ++msgs_written_;
+        limit_ = limit;
+        return claim_status::ok;
+      }
+    }
+    claim_status st{};
+    std::byte* p = claim(len, st);
+    if (p == nullptr) return st;
+    std::memcpy(p, src, len);
+    commit(type, flags);
+    return claim_status::ok;
   }
 
   // Publishes the claimed record (or, for the first frame of a multipart message, holds it back
@@ -151,6 +192,18 @@ class writer {
     open_ = false;
   }
 
+  // This producer is going away: drops its unfinished message (see rollback) and tells the
+  // consumer, which can still read what was committed unless `discard`.
+  template <typename F>
+  void close(bool discard, F&& on_record) noexcept {
+    rollback(std::forward<F>(on_record));
+    ctl_->writer_discard.store(discard ? 1 : 0, std::memory_order_relaxed);
+    ctl_->writer_closed.store(1, std::memory_order_release);  // pairs with reader::writer_closed()
+  }
+
+  // True when the consumer has gone away.
+  [[nodiscard]] bool reader_closed() const noexcept { return ctl_->reader_closed.load(std::memory_order_relaxed) != 0; }
+
   // True when a new message of `payload` bytes would be accepted now.
   [[nodiscard]] bool can_write(std::uint64_t payload) noexcept {
     claim_status st{};
@@ -170,6 +223,7 @@ class writer {
   std::byte* base_ = nullptr;
   std::uint64_t mask_ = 0;
   std::uint64_t capacity_ = 0;
+  std::uint64_t max_payload_ = 0;
   ring_control* ctl_ = nullptr;
   std::uint64_t tail_ = 0;
   std::uint64_t head_cache_ = 0;
@@ -268,6 +322,18 @@ class reader {
   }
 
   [[nodiscard]] std::uint64_t position() const noexcept { return head_; }
+
+  // The producer closed (acquire: every record it committed before closing is visible now).
+  [[nodiscard]] bool writer_closed() const noexcept { return ctl_->writer_closed.load(std::memory_order_acquire) != 0; }
+  // The producer closed with linger 0: its unread records are to be dropped.
+  [[nodiscard]] bool writer_discarded() const noexcept {
+    return ctl_->writer_discard.load(std::memory_order_relaxed) != 0;
+  }
+  // This consumer is going away; the producer stops writing.
+  void close() noexcept {
+    publish();
+    ctl_->reader_closed.store(1, std::memory_order_release);
+  }
 
  private:
   std::byte* base_ = nullptr;
