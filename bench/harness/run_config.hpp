@@ -1,0 +1,54 @@
+// run_config: what one measurement run is asked to do (endpoint, sizes, counts, CPUs, waiting),
+// and throughput_result, what a one-way throughput run reports. Plain values.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "shoal/error.hpp"
+#include "shoal/options.hpp"
+
+namespace shoal::bench {
+
+struct run_config {
+  std::string endpoint = "inproc://shoal-bench";
+  std::size_t size = 64;          // payload bytes
+  std::uint64_t count = 100'000;  // timed round trips (latency) or messages (throughput)
+  std::uint64_t warmup = 10'000;  // untimed round trips / messages first
+  int cpu_a = 0;                  // the timing side: binds; times round trips, or receives
+  int cpu_b = 1;                  // the peer: connects; echoes, or sends
+  wait_strategy wait = wait_strategy::spin;
+  std::chrono::seconds timeout{300};  // the run is aborted (errc::timedout) after this
+};
+
+// errc::inval (with a detail) for a run that cannot measure anything: no timed message, or
+// (throughput without warm-up) fewer than two.
+[[nodiscard]] inline std::error_code check_counts(const run_config& cfg, bool throughput) {
+  if (cfg.count == 0) return fail(errc::inval, "count must be at least 1");
+  if (throughput && cfg.warmup == 0 && cfg.count < 2)
+    return fail(errc::inval, "count must be at least 2 without warm-up");
+  return {};
+}
+
+struct throughput_result {
+  std::uint64_t messages = 0;  // messages inside the timed interval
+  std::size_t size = 0;
+  double seconds = 0;
+  [[nodiscard]] double msgs_per_s() const noexcept { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
+  // MB = 10^6 bytes.
+  [[nodiscard]] double mb_per_s() const noexcept { return msgs_per_s() * static_cast<double>(size) / 1e6; }
+};
+
+// The receiver of a throughput run starts its clock when it has received this many messages
+// (the last warm-up message, or the first message without warm-up) ...
+[[nodiscard]] constexpr std::uint64_t clock_start_after(const run_config& cfg) noexcept {
+  return cfg.warmup == 0 ? 1 : cfg.warmup;
+}
+// ... and stops it at the last message: this many messages were timed in `seconds`.
+[[nodiscard]] inline throughput_result timed_result(const run_config& cfg, double seconds) noexcept {
+  return {cfg.warmup == 0 ? cfg.count - 1 : cfg.count, cfg.size, seconds};
+}
+
+}  // namespace shoal::bench

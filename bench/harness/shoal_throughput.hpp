@@ -1,0 +1,16 @@
+// shoal_throughput: one-way PUSH/PULL throughput over any shoal endpoint. The sender connects and
+// sends warm-up + count messages of `size` bytes (a fresh message each, as libzmq's remote_thr);
+// the receiver binds and times from the last warm-up message to the last message.
+// Threading: call from any thread; it runs and joins its own two pinned threads.
+#pragma once
+
+#include "harness/run_config.hpp"
+#include "shoal/result.hpp"
+
+namespace shoal::bench {
+
+// cfg.cpu_a receives, cfg.cpu_b sends. With warmup 0 the clock starts at the first message and
+// count - 1 messages are timed.
+[[nodiscard]] result<throughput_result> shoal_throughput(const run_config& cfg);
+
+}  // namespace shoal::bench

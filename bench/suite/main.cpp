@@ -1,0 +1,65 @@
+// shoal-bench: the end-to-end benchmark suite. In one process, on two pinned CPUs, runs the
+// cache-line limit, shoal and libzmq inproc round trips and throughput, interleaved within each
+// round; prints a table of medians (stdout), progress (stderr) and optionally a JSON file.
+// Threading: the main thread drives; each run uses and joins its own two pinned threads.
+#include <chrono>
+#include <cstdio>
+
+#include "suite/findings.hpp"
+#include "suite/measurement.hpp"
+#include "suite/report.hpp"
+#include "suite/suite_options.hpp"
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace shoal::bench;
+  std::string error;
+  const auto parsed = parse_suite_options(argc, argv, error);
+  if (!parsed) {
+    std::fprintf(stderr, "shoal-bench: %s\n%s", error.c_str(), suite_usage());
+    return 2;
+  }
+  const suite_options& o = *parsed;
+  if (o.help) {
+    std::fputs(suite_usage(), stdout);
+    return 0;
+  }
+
+  run_facts facts;
+  facts.started = utc_timestamp();
+  facts.machine = describe_machine();  // also calibrates the clock before any run
+  std::vector<measurement> plan = make_plan(o);
+  std::fprintf(stderr, "shoal-bench --%s: %d round(s) x %zu measurements on cpus %d,%d\n", o.mode.c_str(), o.rounds,
+               plan.size(), o.cpu_a, o.cpu_b);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  bool all_ok = true;
+  for (int round = 1; round <= o.rounds; ++round) {
+    for (measurement& m : plan) {
+      std::fprintf(stderr, "[round %d/%d] %-30s ", round, o.rounds, m.label.c_str());
+      std::fflush(stderr);
+      const auto t = std::chrono::steady_clock::now();
+      all_ok = run_once(m) && all_ok;
+      std::fprintf(stderr, "%s (%.2f s)\n", describe_last(m).c_str(), seconds_since(t));
+    }
+  }
+  facts.seconds = seconds_since(t0);
+
+  const std::vector<finding> findings = compute_findings(plan);
+  print_table(stdout, o, facts, plan, findings);
+  if (!o.json_path.empty()) {
+    if (!write_json(o, facts, plan, findings, error)) {
+      std::fprintf(stderr, "shoal-bench: %s\n", error.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "wrote %s\n", o.json_path.c_str());
+  }
+  return all_ok ? 0 : 1;
+}

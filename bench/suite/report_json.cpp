@@ -1,0 +1,112 @@
+// report: the JSON file (see report.hpp): machine, run parameters, every measurement's median
+// and per-round values, and the findings. Threading: main thread only.
+#include <cstdio>
+
+#include "harness/json_writer.hpp"
+#include "suite/report.hpp"
+
+namespace shoal::bench {
+namespace {
+
+json_object rtt_json(const summary& s) {
+  json_object o;
+  o.add("p50_ns", s.p50).add("p90_ns", s.p90).add("p99_ns", s.p99).add("p999_ns", s.p999);
+  o.add("max_ns", s.max).add("mean_ns", s.mean).add("samples", s.samples);
+  return o;
+}
+
+json_object thr_json(double msgs_per_s, double mb_per_s) {
+  json_object o;
+  o.add("msgs_per_s", msgs_per_s).add("mb_per_s", mb_per_s);
+  return o;
+}
+
+const char* impl_name(impl who) {
+  switch (who) {
+    case impl::limit:
+      return "cache-line";
+    case impl::shoal:
+      return "shoal";
+    case impl::libzmq:
+      return "libzmq";
+  }
+  return "?";
+}
+
+json_object measurement_json(const measurement& m) {
+  json_object o;
+  o.add("label", m.label).add("impl", impl_name(m.who)).add("metric", m.what == metric::rtt ? "rtt" : "throughput");
+  if (m.who != impl::limit) {
+    o.add("endpoint", m.cfg.endpoint).add("pattern", m.what == metric::rtt ? "PAIR" : "PUSH/PULL");
+    o.add("size", m.cfg.size);
+  }
+  o.add("count", m.cfg.count).add("warmup", m.cfg.warmup);
+  std::vector<std::string> rounds;
+  for (const round_value& r : m.rounds) {
+    if (!r.ok) {
+      rounds.emplace_back("null");
+    } else if (m.what == metric::rtt) {
+      rounds.push_back(rtt_json(r.rtt).str());
+    } else {
+      rounds.push_back(thr_json(r.thr.msgs_per_s(), r.thr.mb_per_s()).add("seconds", r.thr.seconds).str());
+    }
+  }
+  if (!m.any_ok()) {
+    o.raw("median", "null");
+  } else if (m.what == metric::rtt) {
+    o.add("median", rtt_json(m.median_rtt()));
+  } else {
+    o.add("median", thr_json(m.median_msgs_per_s(), m.median_mb_per_s()));
+  }
+  o.add_array("rounds", rounds);
+  if (!m.error.empty()) o.add("error", m.error);
+  return o;
+}
+
+json_object finding_json(const finding& f) {
+  json_object o;
+  o.add("name", f.name).add("rounds", f.rounds);
+  if (f.rounds > 0) {
+    o.add("value", f.value);
+  } else {
+    o.raw("value", "null");
+  }
+  if (f.has_target) {
+    o.add("target", f.target).add("target_op", f.at_most ? "<=" : ">=").add("pass", f.pass());
+  }
+  return o;
+}
+
+}  // namespace
+
+bool write_json(const suite_options& o, const run_facts& facts, const std::vector<measurement>& plan,
+                const std::vector<finding>& findings, std::string& error) {
+  json_object doc;
+  doc.add("tool", "shoal-bench").add("mode", o.mode).add("rounds", o.rounds).add("date", facts.started);
+  doc.add_array("cpus", {std::to_string(o.cpu_a), std::to_string(o.cpu_b)});
+  doc.add("wait", std::string(to_string(o.wait))).add("seconds", facts.seconds);
+  doc.add("machine", to_json(facts.machine));
+  std::vector<std::string> results;
+  results.reserve(plan.size());
+  for (const measurement& m : plan) results.push_back(measurement_json(m).str());
+  doc.add_array("results", results);
+  std::vector<std::string> fs;
+  fs.reserve(findings.size());
+  for (const finding& f : findings) fs.push_back(finding_json(f).str());
+  doc.add_array("findings", fs);
+
+  std::FILE* f = std::fopen(o.json_path.c_str(), "w");
+  if (f == nullptr) {
+    error = "cannot open '" + o.json_path + "' for writing";
+    return false;
+  }
+  const std::string text = doc.str() + "\n";
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) {
+    error = "cannot write '" + o.json_path + "'";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace shoal::bench

@@ -1,0 +1,123 @@
+// suite_options: shoal-bench's argument parsing and the quick/full defaults (see the header).
+// Threading: main thread only.
+#include "suite/suite_options.hpp"
+
+#include <string_view>
+
+#include "harness/arg_parse.hpp"
+
+namespace shoal::bench {
+namespace {
+
+void apply_full(suite_options& o) {
+  o.mode = "full";
+  o.rounds = 5;
+  o.rtt_count = 1'000'000;
+  o.thr_count = 10'000'000;
+  o.sizes = {64, 128, 512, 1024, 10240, 65536};  // + the seeds' own sizes (ANCHORS.md)
+}
+
+std::string bad(std::string_view what, std::string_view value) {
+  std::string e("invalid ");
+  e.append(what).append(" '").append(value).append("'");
+  return e;
+}
+
+}  // namespace
+
+std::uint64_t thr_count_for(const suite_options& o, std::uint64_t size) noexcept {
+  if (size <= 512) return o.thr_count;
+  if (size <= std::uint64_t{16} * 1024) return o.thr_count / 2;
+  return o.thr_count / 10;
+}
+
+std::optional<suite_options> parse_suite_options(int argc, char** argv, std::string& error) {
+  suite_options o;
+  const auto cpus = default_cpu_pair();
+  o.cpu_a = cpus.first;
+  o.cpu_b = cpus.second;
+  // Mode first, so that explicit counts given before or after it win.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--full") apply_full(o);
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == "--quick" || arg == "--full") continue;
+    if (arg == "--help" || arg == "-h") {
+      o.help = true;
+      continue;
+    }
+    if (arg == "--no-libzmq") {
+      o.libzmq = false;
+      continue;
+    }
+    const bool takes_value = arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--sizes" ||
+                             arg == "--cpus" || arg == "--wait" || arg == "--json";
+    if (!takes_value) {
+      error = "unknown option '" + std::string(arg) + "'";
+      return std::nullopt;
+    }
+    if (i + 1 >= argc) {
+      error = std::string(arg) + " needs a value";
+      return std::nullopt;
+    }
+    const std::string_view value(argv[++i]);
+    if (arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count") {
+      const auto n = parse_u64(value);
+      if (!n || *n == 0 || (arg == "--rounds" && *n > 1000)) {
+        error = bad(arg, value);
+        return std::nullopt;
+      }
+      if (arg == "--rounds") o.rounds = static_cast<int>(*n);
+      if (arg == "--rtt-count") o.rtt_count = *n;
+      if (arg == "--thr-count") o.thr_count = *n;
+    } else if (arg == "--sizes") {
+      auto sizes = parse_u64_list(value);
+      if (!sizes) {
+        error = bad(arg, value);
+        return std::nullopt;
+      }
+      o.sizes = std::move(*sizes);
+    } else if (arg == "--cpus") {
+      const auto pair = parse_cpu_pair(value);
+      if (!pair || !cpu_allowed(pair->first) || !cpu_allowed(pair->second)) {
+        error = bad(arg, value) + " (two CPUs this process may use, e.g. 0,1)";
+        return std::nullopt;
+      }
+      o.cpu_a = pair->first;
+      o.cpu_b = pair->second;
+    } else if (arg == "--wait") {
+      const auto w = parse_wait(value);
+      if (!w) {
+        error = bad(arg, value);
+        return std::nullopt;
+      }
+      o.wait = *w;
+    } else {
+      o.json_path = std::string(value);
+    }
+  }
+  if (o.thr_count < 20) {
+    error = "--thr-count must be at least 20";
+    return std::nullopt;
+  }
+  return o;
+}
+
+const char* suite_usage() noexcept {
+  return "usage: shoal-bench [--quick | --full] [options]\n"
+         "  Cache-line ping-pong, shoal and libzmq inproc round trips and throughput, in one\n"
+         "  process on two pinned CPUs, repeated in interleaved rounds; prints medians.\n"
+         "  --quick            3 rounds, 200k round trips, 2M messages at 64 B (default)\n"
+         "  --full             5 rounds, 1M round trips, 10M messages, sizes 64,128,512,1024,10240,65536\n"
+         "  --rounds N         rounds (each runs every measurement once)\n"
+         "  --rtt-count N      timed round trips per latency run\n"
+         "  --thr-count N      messages per throughput run up to 512 B (half to 16 KiB, a tenth above)\n"
+         "  --sizes A,B,...    throughput payload sizes in bytes (default 64,1024,65536)\n"
+         "  --cpus A,B         the two CPUs (default: the first two this process may use)\n"
+         "  --wait W           shoal's wait strategy: spin (default), spin_yield, block\n"
+         "  --no-libzmq        skip the libzmq reference runs\n"
+         "  --json FILE        also write all results and a machine description to FILE\n";
+}
+
+}  // namespace shoal::bench

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+# CLI test for the `shoal` tool: lat/thr --json print one valid JSON object with sane values;
+# version/help work; every bad argument exits non-zero with a usage message on stderr.
+# Single-threaded; runs the binary given as argv[1] as a subprocess. Asserts no timings.
+import json
+import subprocess
+import sys
+
+failures = []
+
+
+def run(binary, args):
+    p = subprocess.run([binary] + args, capture_output=True, text=True, timeout=240)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def one_json_object(label, rc, out, err):
+    if not check(rc == 0, f"{label}: exit {rc}, stderr: {err.strip()}"):
+        return None
+    lines = [line for line in out.splitlines() if line.strip()]
+    if not check(len(lines) == 1, f"{label}: expected one line of JSON on stdout, got {out!r}"):
+        return None
+    try:
+        obj = json.loads(lines[0])
+    except json.JSONDecodeError as e:
+        check(False, f"{label}: invalid JSON ({e}): {lines[0]!r}")
+        return None
+    check(isinstance(obj, dict), f"{label}: JSON is not an object")
+    return obj if isinstance(obj, dict) else None
+
+
+def has_fields(label, obj, fields):
+    missing = [f for f in fields if f not in obj]
+    return check(not missing, f"{label}: missing fields {missing} in {obj}")
+
+
+def test_lat(binary):
+    label = "lat --json"
+    obj = one_json_object(label, *run(binary, ["lat", "inproc://t", "--count", "2000", "--json"]))
+    if obj is None:
+        return
+    pcts = ["p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"]
+    if not has_fields(label, obj, pcts + ["mean_ns", "endpoint", "size", "count", "warmup", "cpus", "wait"]):
+        return
+    check(obj["endpoint"] == "inproc://t", f"{label}: endpoint {obj['endpoint']!r}")
+    check(obj["size"] == 64, f"{label}: size {obj['size']!r}")
+    check(obj["count"] == 2000, f"{label}: count {obj['count']!r}")
+    check(obj["wait"] == "spin", f"{label}: wait {obj['wait']!r}")
+    check(isinstance(obj["cpus"], list) and len(obj["cpus"]) == 2, f"{label}: cpus {obj['cpus']!r}")
+    values = [obj[k] for k in pcts]
+    check(all(isinstance(v, (int, float)) and v > 0 for v in values + [obj["mean_ns"]]),
+          f"{label}: non-positive statistic in {obj}")
+    check(values == sorted(values), f"{label}: percentiles not ordered p50 <= p90 <= p99 <= p99.9 <= max: {values}")
+    check(obj["mean_ns"] <= obj["max_ns"], f"{label}: mean above max")
+
+
+def test_thr(binary):
+    label = "thr --json"
+    obj = one_json_object(label, *run(binary, ["thr", "inproc://t", "--count", "20000", "--json"]))
+    if obj is None:
+        return
+    if not has_fields(label, obj, ["msgs_per_s", "mb_per_s", "endpoint", "size", "count"]):
+        return
+    check(obj["endpoint"] == "inproc://t", f"{label}: endpoint {obj['endpoint']!r}")
+    check(obj["size"] == 64 and obj["count"] == 20000, f"{label}: size/count {obj['size']}/{obj['count']}")
+    check(obj["msgs_per_s"] > 0, f"{label}: msgs_per_s {obj['msgs_per_s']}")
+    expect_mb = obj["msgs_per_s"] * obj["size"] / 1e6
+    check(abs(obj["mb_per_s"] - expect_mb) <= 1e-6 * expect_mb, f"{label}: mb_per_s {obj['mb_per_s']} != {expect_mb}")
+
+
+def test_text_and_info(binary):
+    rc, out, err = run(binary, ["lat", "inproc://t", "--count", "500", "--size", "1024", "--wait", "block"])
+    check(rc == 0 and "p50" in out, f"lat (text, block): exit {rc}, stdout {out!r}, stderr {err!r}")
+    rc, out, err = run(binary, ["thr", "inproc://t", "--count=5000", "--size=65536", "--wait=spin_yield"])
+    check(rc == 0 and "msg/s" in out, f"thr (text, spin_yield): exit {rc}, stdout {out!r}, stderr {err!r}")
+    rc, out, _ = run(binary, ["version"])
+    check(rc == 0 and out.startswith("shoal "), f"version: exit {rc}, stdout {out!r}")
+    rc, out, _ = run(binary, ["help"])
+    check(rc == 0 and "usage" in out, f"help: exit {rc}, stdout {out!r}")
+
+
+BAD = [
+    ([], "no command"),
+    (["bogus"], "unknown subcommand"),
+    (["lat"], "missing endpoint"),
+    (["thr", "--count", "10"], "missing endpoint with options"),
+    (["lat", "inproc://t", "extra"], "two endpoints"),
+    (["thr", "inproc://t", "--size", "abc"], "non-numeric size"),
+    (["thr", "inproc://t", "--size", "0"], "zero size"),
+    (["lat", "inproc://t", "--count", "0"], "zero count"),
+    (["thr", "inproc://t", "--count", "12x"], "non-numeric count"),
+    (["lat", "inproc://t", "--count", "-5"], "negative count"),
+    (["lat", "inproc://t", "--size"], "option without value"),
+    (["lat", "inproc://t", "--frobnicate"], "unknown option"),
+    (["lat", "inproc://t", "--cpus", "0"], "one cpu"),
+    (["lat", "inproc://t", "--cpus", "a,b"], "non-numeric cpus"),
+    (["thr", "inproc://t", "--cpus", "0,99999"], "unavailable cpu"),
+    (["lat", "inproc://t", "--wait", "sometimes"], "unknown wait strategy"),
+    (["lat", "nosuch://t", "--count", "10"], "unknown transport scheme"),
+    (["thr", "inproc-without-scheme", "--count", "10"], "malformed endpoint"),
+]
+
+
+def test_bad_arguments(binary):
+    for args, what in BAD:
+        rc, out, err = run(binary, args)
+        check(rc == 2, f"bad arguments ({what}) {args}: exit {rc}, expected 2")
+        check("usage" in err, f"bad arguments ({what}) {args}: no usage message on stderr: {err!r}")
+        check(out == "", f"bad arguments ({what}) {args}: unexpected stdout {out!r}")
+    # A library rejection also prints shoal's message with its detail.
+    _, _, err = run(binary, ["lat", "nosuch://t", "--count", "10"])
+    check("nosuch" in err, f"unknown scheme: the error does not name it: {err!r}")
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: test_cli.py <path to the shoal binary>", file=sys.stderr)
+        return 2
+    binary = sys.argv[1]
+    for test in (test_lat, test_thr, test_text_and_info, test_bad_arguments):
+        test(binary)
+    for f in failures:
+        print("FAIL:", f)
+    print(f"{'FAILED' if failures else 'OK'}: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+// shoal: the command-line tool — `shoal lat|thr <endpoint> ...` measures round-trip time or
+// throughput between two pinned threads through the public API; `shoal version`, `shoal help`.
+// Threading: the main thread parses and prints; each run uses and joins two pinned threads.
+#include <cstdio>
+#include <string>
+
+#include "cli/cli_options.hpp"
+#include "cli/commands.hpp"
+
+#ifndef SHOAL_VERSION
+#define SHOAL_VERSION "unknown"
+#endif
+#ifndef SHOAL_TRANSPORTS
+#define SHOAL_TRANSPORTS "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace shoal::cli;
+  std::string error;
+  const auto o = parse_cli(argc, argv, error);
+  if (!o) {
+    std::fprintf(stderr, "shoal: %s\n%s", error.c_str(), usage());
+    return exit_usage;
+  }
+  switch (o->cmd) {
+    case command::help:
+      std::fputs(usage(), stdout);
+      return exit_ok;
+    case command::version:
+      std::printf("shoal %s (transports: %s)\n", SHOAL_VERSION, SHOAL_TRANSPORTS);
+      return exit_ok;
+    case command::lat:
+      return run_lat(*o);
+    case command::thr:
+      return run_thr(*o);
+  }
+  return exit_usage;
+}
