@@ -57,10 +57,11 @@ struct test_ring {
 };
 
 TEST(Ring, LayoutConstants) {
-  EXPECT_EQ(record_bytes(0), 8U);
-  EXPECT_EQ(record_bytes(1), 16U);
-  EXPECT_EQ(record_bytes(8), 16U);
-  EXPECT_EQ(record_bytes(64), 72U);
+  EXPECT_EQ(record_bytes(0), 64U);  // every record starts on its own cache line
+  EXPECT_EQ(record_bytes(1), 64U);
+  EXPECT_EQ(record_bytes(56), 64U);
+  EXPECT_EQ(record_bytes(57), 128U);
+  EXPECT_EQ(record_bytes(64), 128U);
   const std::uint64_t h = make_header(1234, record_type::external, flag_more);
   EXPECT_EQ(header_length(h), 1234U);
   EXPECT_EQ(header_type(h), static_cast<std::uint8_t>(record_type::external));
@@ -91,8 +92,8 @@ TEST(Ring, FullUntilTheConsumerPublishes) {
   const std::string rec(56, 'x');  // 64-byte records
   int n = 0;
   while (t.put(rec) == claim_status::ok) ++n;
-  // 4096 bytes / 64 minus the terminator word: one record short of a whole lap.
-  EXPECT_EQ(n, 63);
+  // 4096 bytes / 64: the whole data area is usable.
+  EXPECT_EQ(n, 64);
   EXPECT_EQ(t.put(rec), claim_status::full);
   EXPECT_EQ(t.get(), rec);
   // Consumed but not yet published: the producer still sees the ring full.
@@ -107,14 +108,14 @@ TEST(Ring, ReaderPublishesInBatchesAndWhenAsked) {
   EXPECT_EQ(t.get(), "a");
   EXPECT_EQ(t.ctl->head.load(), 0U);  // below the batch threshold: not published yet
   EXPECT_TRUE(t.r.publish());
-  EXPECT_EQ(t.ctl->head.load(), 16U);
+  EXPECT_EQ(t.ctl->head.load(), 64U);
   EXPECT_EQ(t.ctl->msgs_read.load(), 1U);
   EXPECT_FALSE(t.r.publish());  // nothing new
   // Consuming an eighth of the ring publishes by itself.
   const std::string rec(120, 'y');  // 128-byte records: 4 of them = 512 bytes = capacity / 8
   for (int i = 0; i < 4; ++i) ASSERT_EQ(t.put(rec), claim_status::ok);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(t.get(), rec);
-  EXPECT_EQ(t.ctl->head.load(), 16U + 512U);
+  EXPECT_EQ(t.ctl->head.load(), 64U + 512U);
 }
 
 TEST(Ring, WrapsAroundWithPaddingManyTimes) {
@@ -181,7 +182,7 @@ TEST(Ring, MultipartIsInvisibleUntilItsLastFrame) {
 
 TEST(Ring, MultipartAcrossTheWrapPoint) {
   test_ring t(min_capacity);
-  const std::string filler(1000, 'f');
+  const std::string filler(900, 'f');  // 960-byte records: two of them plus "end" fit half the ring
   for (int lap = 0; lap < 20; ++lap) {
     ASSERT_EQ(t.put(filler), claim_status::ok);
     ASSERT_EQ(t.put(filler, true), claim_status::ok);
@@ -308,6 +309,42 @@ TEST(Ring, CanWriteReflectsRoomAndLimit) {
   EXPECT_TRUE(t.w.can_write(10));
   // can_write() reserves nothing.
   EXPECT_EQ(t.get(), "b");
+  EXPECT_EQ(t.get(), "<empty>");
+}
+
+// Every cache line of the free region must start with a zero word.
+bool free_region_is_clear(const test_ring& t, std::uint64_t from, std::uint64_t to) {
+  for (std::uint64_t pos = from; pos < to; pos += cache_line) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, t.data + (pos & (t.capacity - 1)), sizeof w);
+    if (w != 0) return false;
+  }
+  return true;
+}
+
+TEST(Ring, ConsumerClearsEveryLineItRead) {
+  test_ring t(min_capacity);
+  const std::string big(500, 'B');  // an 8-line record whose payload covers line starts
+  for (int lap = 0; lap < 10; ++lap) {
+    while (t.put(big) == claim_status::ok) {
+    }
+    while (t.get() != "<empty>") {
+    }
+    t.r.publish();
+    // Everything was consumed: the whole ring is free and must read as empty everywhere.
+    ASSERT_TRUE(free_region_is_clear(t, 0, t.capacity)) << "lap " << lap;
+  }
+}
+
+TEST(Ring, RollbackRestoresTheFreeRegion) {
+  test_ring t(min_capacity);
+  ASSERT_EQ(t.put(std::string(300, 'a'), true), claim_status::ok);
+  ASSERT_EQ(t.put(std::string(300, 'b'), true), claim_status::ok);
+  t.w.rollback([](record_type, const std::byte*, std::uint32_t) {});
+  EXPECT_TRUE(free_region_is_clear(t, 0, t.capacity));
+  // A shorter record now lands where the longer frames were: nothing stale may follow it.
+  ASSERT_EQ(t.put("short"), claim_status::ok);
+  EXPECT_EQ(t.get(), "short");
   EXPECT_EQ(t.get(), "<empty>");
 }
 

@@ -32,14 +32,10 @@ inline constexpr std::uint64_t min_capacity = 4096;
 class writer {
  public:
   writer() = default;
-  // `data` must be 8-byte aligned and zero-filled (or a ring previously left consistent);
+  // `data` must be cache-line aligned and zero-filled (or a ring left consistent by a reader);
   // `capacity` a power of two >= min_capacity.
   writer(std::byte* data, std::uint64_t capacity, ring_control* ctl) noexcept
-      : base_(data),
-        mask_(capacity - 1),
-        capacity_(capacity),
-        max_payload_(capacity / 2 - 2 * header_size - record_align),
-        ctl_(ctl) {
+      : base_(data), mask_(capacity - 1), capacity_(capacity), max_payload_(capacity / 2 - header_size), ctl_(ctl) {
     tail_ = ctl->head.load(std::memory_order_acquire);
     head_cache_ = tail_;
     msgs_read_cache_ = ctl->msgs_read.load(std::memory_order_relaxed);
@@ -54,8 +50,8 @@ class writer {
   [[nodiscard]] bool in_message() const noexcept { return open_; }
 
   // Reserves a record with `payload` bytes and returns where to write them. Returns nullptr with
-  // `st` = full (no room now: HWM or bytes; retry later) or too_big (can never fit: a record
-  // over max_payload(), or a multipart message over half the ring).
+  // `st` = full (no room now: HWM or bytes; retry later), too_big (can never fit: a record over
+  // max_payload(), or a multipart message over half the ring) or closed (consumer gone).
   // A claim must be followed by commit() before the next claim; dropping it is allowed.
   [[nodiscard]] std::byte* claim(std::uint64_t payload, claim_status& st) noexcept {
     if (payload > max_payload_) {
@@ -80,11 +76,11 @@ class writer {
     const std::uint64_t rec = record_bytes(payload);
     const std::uint64_t off = tail_ & mask_;
     const std::uint64_t pad = (capacity_ - off < rec) ? capacity_ - off : 0;
-    const std::uint64_t end = tail_ + pad + rec + header_size;  // + terminator word
+    const std::uint64_t end = tail_ + pad + rec;
     // A multipart message may occupy at most half the ring (padding excluded): then it always
     // fits once the consumer catches up, wherever it starts, and the limit does not depend on
     // where the wrap point happens to fall.
-    if (open_ && open_bytes_ + rec + header_size > capacity_ / 2) {
+    if (open_ && open_bytes_ + rec > capacity_ / 2) {
       st = claim_status::too_big;
       return nullptr;
     }
@@ -111,10 +107,8 @@ class writer {
       const std::uint64_t off = tail_ & mask_;
       const std::uint64_t limit = ctl_->msg_limit.load(std::memory_order_relaxed);
       if (ctl_->reader_closed.load(std::memory_order_relaxed) == 0 && capacity_ - off >= rec &&
-          tail_ + rec + header_size - head_cache_ <= capacity_ &&
-          (limit == 0 || msgs_written_ - msgs_read_cache_ < limit)) {
+          tail_ + rec - head_cache_ <= capacity_ && (limit == 0 || msgs_written_ - msgs_read_cache_ < limit)) {
         std::memcpy(base_ + off + header_size, src, len);
-        detail::word(base_, (off + rec) & mask_).store(0, std::memory_order_relaxed);  // terminator
         detail::word(base_, off)
             .store(make_header(static_cast<std::uint32_t>(len), type, flags), std::memory_order_release);
         tail_ += rec;
@@ -138,23 +132,20 @@ class writer {
     const std::uint64_t pos = claim_pos_;
     const bool more = (flags & flag_more) != 0;
     const std::uint64_t hdr = make_header(static_cast<std::uint32_t>(claim_len_), type, flags);
-    detail::word(base_, (pos + rec) & mask_).store(0, std::memory_order_relaxed);  // terminator
     if (!open_ && more) {
-      // First frame of a multipart message: its header is the message's commit point.
-      if (claim_pad_ != 0) detail::word(base_, pos & mask_).store(0, std::memory_order_relaxed);
+      // First frame of a multipart message: its header is the message's commit point. Until
+      // then the word stays zero (free-region invariant), hiding every frame behind it.
       open_ = true;
       open_start_ = pos;
       open_header_ = hdr;
       open_bytes_ = 0;
+    } else if (!open_ && claim_pad_ == 0) {
+      detail::word(base_, pos & mask_).store(hdr, std::memory_order_release);
     } else {
       // Inside an open message the first header's release publishes everything; after a
       // padding record, the padding's release does. (Orders are constants on purpose: a
       // run-time memory_order argument compiles to a seq_cst xchg.)
-      if (!open_ && claim_pad_ == 0) {
-        detail::word(base_, pos & mask_).store(hdr, std::memory_order_release);
-      } else {
-        detail::word(base_, pos & mask_).store(hdr, std::memory_order_relaxed);
-      }
+      detail::word(base_, pos & mask_).store(hdr, std::memory_order_relaxed);
     }
     if (claim_pad_ != 0) {
       const std::uint64_t pad_hdr =
@@ -187,7 +178,10 @@ class writer {
       pos += record_bytes(len);
       if (pos != tail_) hdr = detail::word(base_, pos & mask_).load(std::memory_order_relaxed);
     }
-    detail::word(base_, open_start_ & mask_).store(0, std::memory_order_relaxed);
+    // Restore the free-region invariant over what this message wrote.
+    for (pos = open_start_; pos != tail_; pos += cache_line) {
+      detail::word(base_, pos & mask_).store(0, std::memory_order_relaxed);
+    }
     tail_ = open_start_;
     open_ = false;
   }
@@ -250,7 +244,8 @@ struct record {
   [[nodiscard]] bool more() const noexcept { return (flags & flag_more) != 0; }
 };
 
-// Consumer half. Publishes its position in batches (and whenever it finds the ring empty).
+// Consumer half. Clears what it consumed and publishes its position in batches (and whenever
+// it finds the ring empty).
 class reader {
  public:
   reader() = default;
@@ -284,6 +279,7 @@ class reader {
       if (header_reserved(h) != 0 || rec > capacity_ - off) return peek_status::corrupt;
       if (type == record_type::padding) {
         if (off + rec != capacity_) return peek_status::corrupt;
+        clear(off, rec);
         head_ += rec;
         continue;
       }
@@ -298,6 +294,7 @@ class reader {
   // Consumes the record returned by the last successful peek(). Returns true when it published
   // the position (the caller may then wake a producer waiting for room).
   bool consume() noexcept {
+    clear(head_ & mask_, cur_);
     head_ += cur_;
     if (!cur_more_) ++msgs_read_;
     if (head_ - published_ >= batch_bytes_ || msgs_read_ - published_msgs_ >= batch_msgs_) {
@@ -316,9 +313,13 @@ class reader {
     return true;
   }
 
-  // True when a record (or padding) is committed at the read position.
+  // Polled while waiting: true when a record (or padding) is committed at the read position.
+  // It also prefetches the record's second line, so a record spanning two lines (a 64-byte
+  // payload does) arrives in one transfer time, not two in a row.
   [[nodiscard]] bool has_data() const noexcept {
-    return detail::word(base_, head_ & mask_).load(std::memory_order_acquire) != 0;
+    const std::uint64_t off = head_ & mask_;
+    __builtin_prefetch(base_ + ((off + cache_line) & mask_), 0, 3);
+    return detail::word(base_, off).load(std::memory_order_acquire) != 0;
   }
 
   [[nodiscard]] std::uint64_t position() const noexcept { return head_; }
@@ -336,6 +337,15 @@ class reader {
   }
 
  private:
+  // Restores the free-region invariant (every line starts with a zero word) over `bytes`
+  // consumed at `off`; the release in publish() orders these stores before the producer reuses
+  // the space.
+  void clear(std::uint64_t off, std::uint64_t bytes) noexcept {
+    for (std::uint64_t k = 0; k < bytes; k += cache_line) {
+      detail::word(base_, off + k).store(0, std::memory_order_relaxed);
+    }
+  }
+
   std::byte* base_ = nullptr;
   std::uint64_t mask_ = 0;
   std::uint64_t capacity_ = 0;
