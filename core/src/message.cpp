@@ -3,13 +3,37 @@
 #include <cstdlib>
 #include <new>
 
+#if defined(SHOAL_TBB_MALLOC)
+#include <oneapi/tbb/scalable_allocator.h>
+#endif
+
 #include "buffer.hpp"
 
 namespace shoal {
 namespace detail {
 
+namespace {
+// Message buffers are often freed by another thread than the one that allocated them (the
+// receiver drops what the sender made). SHOAL_TBB_MALLOC selects TBB's scalable allocator,
+// which returns such blocks to their owner without a shared lock; otherwise glibc malloc.
+void* allocate_block(std::size_t bytes) noexcept {
+#if defined(SHOAL_TBB_MALLOC)
+  return scalable_malloc(bytes);
+#else
+  return std::malloc(bytes);  // NOLINT(cppcoreguidelines-no-malloc)
+#endif
+}
+void free_block(void* p) noexcept {
+#if defined(SHOAL_TBB_MALLOC)
+  scalable_free(p);
+#else
+  std::free(p);               // NOLINT(cppcoreguidelines-no-malloc)
+#endif
+}
+}  // namespace
+
 buffer* buffer::allocate(std::size_t size) noexcept {
-  void* mem = std::malloc(sizeof(buffer) + size);  // NOLINT(cppcoreguidelines-no-malloc)
+  void* mem = allocate_block(sizeof(buffer) + size);
   if (mem == nullptr) {
     std::fprintf(stderr, "shoal: out of memory allocating a %zu-byte message\n", size);
     std::abort();
@@ -35,7 +59,7 @@ void buffer::drop() noexcept {
   if (refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (release != nullptr) release(user_data, hint);
   this->~buffer();
-  std::free(this);  // NOLINT(cppcoreguidelines-no-malloc)
+  free_block(this);
 }
 
 }  // namespace detail

@@ -15,7 +15,11 @@ namespace {
 constexpr std::uint64_t bytes_per_message = 128;  // ring bytes reserved per HWM message
 constexpr std::uint64_t min_ring = std::uint64_t{64} * 1024;
 constexpr std::uint64_t max_ring = std::uint64_t{4} * 1024 * 1024;
-constexpr std::uint64_t copy_limit = std::uint64_t{16} * 1024;  // larger frames go by reference
+// Frames up to this size are copied through the ring; larger ones are handed over by reference.
+// Measured on the development machine (TBB allocator, PUSH/PULL of message(size)): copying wins
+// clearly at 1 KiB (11 M vs 8 M msg/s), the two are even at 2-4 KiB, and by reference wins from
+// 8 KiB up (4.2 M vs 2.8 M at 8 KiB).
+constexpr std::uint64_t copy_limit = std::uint64_t{2} * 1024;
 
 void release_record(ring::record_type type, const std::byte* payload) noexcept {
   if (type != ring::record_type::external) return;
@@ -112,9 +116,10 @@ io_status ring_pipe::write_external(const external_ref& ref, bool more) noexcept
 io_status ring_pipe::write(out_frame& frame) noexcept {
   const std::uint8_t flags = frame.more ? ring::flag_more : 0;
   const std::size_t size = frame.bytes.size();
-  if (size <= message::inline_capacity ||
-      (size <= copy_max_ && (frame.msg == nullptr || !message_access::is_external(*frame.msg)))) {
-    // Small frames, and medium frames given as bytes: one copy into the ring.
+  if (size <= copy_max_) {
+    // Small and medium frames are copied through the ring, also when they come in a heap
+    // buffer: then each buffer is freed by the thread that allocated it (the sender's socket
+    // clears the message), which beats handing it across threads at these sizes.
     const ring::claim_status st = out_.write(ring::record_type::data, flags, frame.bytes.data(), size);
     if (st != ring::claim_status::ok) [[unlikely]]
       return claim_failure(st);
