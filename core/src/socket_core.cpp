@@ -22,8 +22,6 @@ constexpr int opt_last_endpoint = 32;
 constexpr int opt_wait = 1000;
 constexpr int opt_spin_ns = 1001;
 
-// A receiver that got this many messages in a row without waiting is streaming.
-constexpr int streaming_streak = 4;
 // How long a streaming receiver stays off an empty pipe: ~8 pause instructions, a few cache-line
 // round trips on current x86 (25 ns per pause on Zen 4, ~40 on Sapphire Rapids).
 constexpr int streaming_backoff_pauses = 8;
@@ -227,36 +225,43 @@ status socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
   return st;
 }
 
-status socket_core::send(out_frame& frame, send_flags flags) noexcept {
-  if (closed_) [[unlikely]]
-    return errc::notsock;
-  if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-    process_inbox();
+status socket_core::send_slow(out_frame& frame, send_flags flags) noexcept {
+  if (closed_) return errc::notsock;
+  process_inbox();
   const status st = pattern_->send(frame);
-  if (!st.again() || has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return st;
+  return st.again() ? send_wait(frame, flags) : st;
+}
+
+status socket_core::send_wait(out_frame& frame, send_flags flags) noexcept {
+  if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return again_status;
   return block(opts_.sndtimeo_ms, [&] { return pattern_->can_send() ? pattern_->send(frame) : again_status; });
 }
 
-status socket_core::recv(in_frame& frame, recv_flags flags) noexcept {
-  if (closed_) [[unlikely]]
-    return errc::notsock;
-  if (has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-    process_inbox();
-  status st = pattern_->recv(frame);
-  if (st.again() && !has(flags, recv_flags::dontwait) && opts_.rcvtimeo_ms != 0) {
-    if (recv_streak_ >= streaming_streak) {
-      // Streaming: the last receives found data at once, so the sender is about to write
-      // more. Polling the record it is writing right now would pull that cache line away from
-      // it on every record; stay off the pipe briefly and take a batch instead.
-      for (int i = 0; i < streaming_backoff_pauses; ++i) sys::cpu_relax();
-      st = pattern_->recv(frame);
-    }
-    if (st.again()) {
-      st = block(opts_.rcvtimeo_ms, [&] { return pattern_->can_recv() ? pattern_->recv(frame) : again_status; });
-    }
-    recv_streak_ = 0;
-  } else if (st.ok() && recv_streak_ < streaming_streak) {
-    ++recv_streak_;
+status socket_core::recv_slow(in_frame& frame, recv_flags flags) noexcept {
+  if (closed_) return errc::notsock;
+  process_inbox();
+  const status st = pattern_->recv(frame);
+  if (st.ok()) {
+    rcvmore_ = frame.more;
+    return st;
+  }
+  return st.again() ? recv_wait(frame, flags) : st;
+}
+
+status socket_core::recv_wait(in_frame& frame, recv_flags flags) noexcept {
+  const bool streaming = recv_streak_ >= streaming_streak;
+  recv_streak_ = 0;
+  if (has(flags, recv_flags::dontwait) || opts_.rcvtimeo_ms == 0) return again_status;
+  status st = again_status;
+  if (streaming) {
+    // Streaming: the last receives found data at once, so the sender is about to write more.
+    // Polling the record it is writing right now would pull that cache line away from it on
+    // every record; stay off the pipe briefly and take a batch instead.
+    for (int i = 0; i < streaming_backoff_pauses; ++i) sys::cpu_relax();
+    st = pattern_->recv(frame);
+  }
+  if (st.again()) {
+    st = block(opts_.rcvtimeo_ms, [&] { return pattern_->can_recv() ? pattern_->recv(frame) : again_status; });
   }
   if (st.ok()) rcvmore_ = frame.more;
   return st;

@@ -52,8 +52,25 @@ class socket_core final : public pattern_host {
   std::error_code connect(std::string_view endpoint);
   std::error_code unbind(std::string_view endpoint);
   std::error_code disconnect(std::string_view endpoint);
-  status send(out_frame& frame, send_flags flags) noexcept;
-  status recv(in_frame& frame, recv_flags flags) noexcept;
+  // The fast paths are inline (the public socket calls them directly); everything that is
+  // not "a pipe had room / had data" goes out of line.
+  status send(out_frame& frame, send_flags flags) noexcept {
+    if (closed_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+      return send_slow(frame, flags);
+    const status st = pattern_->send(frame);
+    return st.again() ? send_wait(frame, flags) : st;
+  }
+  status recv(in_frame& frame, recv_flags flags) noexcept {
+    if (closed_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+      return recv_slow(frame, flags);
+    const status st = pattern_->recv(frame);
+    if (st.ok()) [[likely]] {
+      rcvmore_ = frame.more;
+      recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
+      return st;
+    }
+    return st.again() ? recv_wait(frame, flags) : st;
+  }
   void close() noexcept;
   std::error_code set_int(int id, std::int64_t value);
   [[nodiscard]] result<std::int64_t> get_int(int id) const;
@@ -76,6 +93,13 @@ class socket_core final : public pattern_host {
   void remove_pipes(std::uint64_t origin) noexcept;
   template <typename Op>
   status block(std::int64_t timeout_ms, Op&& op) noexcept;
+  status send_slow(out_frame& frame, send_flags flags) noexcept;
+  status send_wait(out_frame& frame, send_flags flags) noexcept;
+  status recv_slow(in_frame& frame, recv_flags flags) noexcept;
+  status recv_wait(in_frame& frame, recv_flags flags) noexcept;
+
+  // A receiver that got this many messages in a row without waiting is streaming.
+  static constexpr int streaming_streak = 4;
 
   struct endpoint_entry {
     std::string endpoint;  // as given to bind/connect

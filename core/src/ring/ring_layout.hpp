@@ -26,8 +26,9 @@
 // Invariant: in the free part of the data area, the first word of every cache line is zero.
 // The producer writes a record's payload, then its header word with release; the consumer spins
 // on the header word at its position with acquire, and a non-zero word is a complete record.
-// After reading, the consumer zeroes the first word of each line it consumed, then publishes its
-// position (release), so the producer only ever reuses lines that start with zero. The producer
+// When it publishes its position (in batches, and whenever it finds the ring empty), the consumer
+// first zeroes the first word of each line consumed since the last publication, and the release
+// store of the position orders those zeroes before the producer reuses the lines. The producer
 // touches nothing but the record's own lines, and records never share a line, so a waiting
 // consumer pays one transfer time per message (a two-line record travels as a pair; the reader
 // prefetches the second line while it waits). Measured on the development machine, this layout

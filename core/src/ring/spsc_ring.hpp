@@ -244,8 +244,8 @@ struct record {
   [[nodiscard]] bool more() const noexcept { return (flags & flag_more) != 0; }
 };
 
-// Consumer half. Clears what it consumed and publishes its position in batches (and whenever
-// it finds the ring empty).
+// Consumer half. Publishes its position in batches (and whenever it finds the ring empty),
+// first clearing the line starts of what it consumed (the free-region invariant).
 class reader {
  public:
   reader() = default;
@@ -279,7 +279,6 @@ class reader {
       if (header_reserved(h) != 0 || rec > capacity_ - off) return peek_status::corrupt;
       if (type == record_type::padding) {
         if (off + rec != capacity_) return peek_status::corrupt;
-        clear(off, rec);
         head_ += rec;
         continue;
       }
@@ -294,7 +293,6 @@ class reader {
   // Consumes the record returned by the last successful peek(). Returns true when it published
   // the position (the caller may then wake a producer waiting for room).
   bool consume() noexcept {
-    clear(head_ & mask_, cur_);
     head_ += cur_;
     if (!cur_more_) ++msgs_read_;
     if (head_ - published_ >= batch_bytes_ || msgs_read_ - published_msgs_ >= batch_msgs_) {
@@ -306,6 +304,12 @@ class reader {
   // Publishes the position now; returns false when there was nothing new to publish.
   bool publish() noexcept {
     if (head_ == published_) return false;
+    // Restore the free-region invariant over everything consumed since the last publication.
+    // Doing it here rather than per record keeps these stores (to lines the producer just
+    // wrote) out of the way of whatever the application sends right after a receive.
+    for (std::uint64_t pos = published_; pos != head_; pos += cache_line) {
+      detail::word(base_, pos & mask_).store(0, std::memory_order_relaxed);
+    }
     ctl_->msgs_read.store(msgs_read_, std::memory_order_relaxed);
     ctl_->head.store(head_, std::memory_order_release);  // pairs with writer::refresh
     published_ = head_;
@@ -337,15 +341,6 @@ class reader {
   }
 
  private:
-  // Restores the free-region invariant (every line starts with a zero word) over `bytes`
-  // consumed at `off`; the release in publish() orders these stores before the producer reuses
-  // the space.
-  void clear(std::uint64_t off, std::uint64_t bytes) noexcept {
-    for (std::uint64_t k = 0; k < bytes; k += cache_line) {
-      detail::word(base_, off + k).store(0, std::memory_order_relaxed);
-    }
-  }
-
   std::byte* base_ = nullptr;
   std::uint64_t mask_ = 0;
   std::uint64_t capacity_ = 0;
