@@ -212,6 +212,19 @@ TEST_P(Conformance, RecvTimeoutExpires) {
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 30ms);
 }
 
+TEST_P(Conformance, HugeTimeoutsMeanNoDeadline) {
+  auto push = make(socket_type::push);
+  auto pull = make(socket_type::pull);
+  ASSERT_FALSE(push.connect(bind_fresh(pull)));
+  ASSERT_FALSE(pull.set_int(opt::rcvtimeo.id, std::int64_t{1} << 62));  // ms: no nanosecond overflow
+  std::thread late([&] {
+    std::this_thread::sleep_for(10ms);
+    EXPECT_FALSE(push.send(std::string_view("late")));
+  });
+  EXPECT_EQ(recv_text(pull), "late");
+  late.join();
+}
+
 TEST_P(Conformance, PushBlocksAtHighWaterMarkAndResumes) {
   auto push = make(socket_type::push);
   auto pull = make(socket_type::pull);

@@ -61,6 +61,8 @@ class pipe {
   virtual bool readable() noexcept = 0;
 
   // --- lifetime ---------------------------------------------------------------------------
+  // True once the peer has closed its end (it takes nothing more; what it sent may remain).
+  [[nodiscard]] virtual bool peer_closed() noexcept = 0;
   // Closes this end: idempotent, non-blocking. With discard=true (linger 0) frames queued to
   // the peer and not yet read are dropped; otherwise the peer can still read them.
   virtual void close(bool discard) noexcept = 0;

@@ -165,11 +165,15 @@ io_status ring_pipe::read(in_frame& frame) noexcept {
     if (in_.publish()) notify_peer();                                // room for a producer that may wait
     if (!in_.writer_closed()) return io_status::again;
     // The peer closed: whatever it committed before closing is visible now.
-    if (in_.writer_discarded() || in_.peek(rec) != ring::peek_status::ok) return io_status::closed;
+    if ((in_.writer_discarded() && !reading_message_) || in_.peek(rec) != ring::peek_status::ok)
+      return io_status::closed;
   }
-  if (in_.writer_discarded()) [[unlikely]]
-    return io_status::closed;  // linger 0: the peer took its unread frames with it
+  // Linger 0: the peer took its unread messages with it, but a message already begun is
+  // committed whole and is delivered whole.
+  if (in_.writer_discarded() && !reading_message_) [[unlikely]]
+    return io_status::closed;
   frame.more = rec.more();
+  reading_message_ = frame.more;
   if (rec.type == ring::record_type::data) {
     frame.size = rec.length;
     if (frame.msg != nullptr) {

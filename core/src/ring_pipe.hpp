@@ -80,6 +80,7 @@ class ring_pipe final : public pipe {
   io_status read(in_frame& frame) noexcept override;
   bool readable() noexcept override;
   void close(bool discard) noexcept override;
+  bool peer_closed() noexcept override { return out_.reader_closed(); }
 
   [[nodiscard]] socket_type peer_type() const noexcept override { return link_->type(peer_); }
   [[nodiscard]] ring_link& link() noexcept { return *link_; }
@@ -98,6 +99,7 @@ class ring_pipe final : public pipe {
   waiter* peer_waiter_ = nullptr;  // cached once known
   std::uint64_t copy_max_;         // frames up to this size are copied into the ring
   bool closed_ = false;
+  bool reading_message_ = false;  // the last frame read had MORE: the rest is committed too
 };
 
 // Makes a connected pair of ends: first for side 0, second for side 1.

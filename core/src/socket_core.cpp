@@ -94,6 +94,7 @@ std::error_code socket_core::unbind(std::string_view text) {
     return fail(errc::noent, cat("'", text, "' is not bound by this socket"));
   }
   it->lis->close();
+  process_inbox();  // pipes posted through this listener before it closed carry its origin too
   remove_pipes(it->origin);
   endpoints_.erase(it);
   return {};
@@ -204,7 +205,10 @@ void socket_core::close() noexcept {
 
 template <typename Op>
 status socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
-  const std::int64_t deadline = timeout_ms < 0 ? no_deadline : sys::now_ns() + timeout_ms * 1'000'000;
+  // A timeout too long to represent in nanoseconds is as good as none.
+  constexpr std::int64_t max_ms = (no_deadline / 1'000'000) / 2;
+  const std::int64_t deadline =
+      (timeout_ms < 0 || timeout_ms >= max_ms) ? no_deadline : sys::now_ns() + timeout_ms * 1'000'000;
   status st = again_status;
   const wait_outcome out = waiter_->wait(
       opts_.wait, opts_.spin_ns, deadline,

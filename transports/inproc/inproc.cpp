@@ -143,6 +143,8 @@ class inproc_transport final : public transport {
       link.set_limit(1, pipe_limit(o.sndhwm, p.rcvhwm));
       link.set_type(1, sock.type());
       link.set_waiter(1, sock.waiter_ptr());
+      // A connecter blocked at the provisional HWM must look again at the real one.
+      if (waiter* w = link.waiter_of(0)) w->notify_force();
       sock.attach(std::move(p.end), origin);
     }
     return std::unique_ptr<listener>(std::make_unique<inproc_listener>(reg, name, &sock));

@@ -167,5 +167,99 @@ TEST(Inproc, UnbindClosesAcceptedConnections) {
   EXPECT_EQ(pull.recv(recv_flags::dontwait).error(), make_error_code(errc::again));
 }
 
+// With the default HWM (1000 + 1000) a connection's ring holds 256 KiB, and a 1 KiB frame
+// takes 1088 bytes of it: these tests use that geometry to fill the ring in mid-message.
+std::string kib(char c) { return std::string(1024, c); }
+
+TEST(Inproc, SenderDoesNotHangWhenTheReceiverClosesMidMessage) {
+  context ctx;
+  auto pull = ctx.socket(socket_type::pull).value();
+  auto push = ctx.socket(socket_type::push).value();
+  const auto ep = test::unique_endpoint("inproc");
+  ASSERT_FALSE(pull.bind(ep));
+  ASSERT_FALSE(push.connect(ep));
+  for (int i = 0; i < 150; ++i) ASSERT_FALSE(push.send(std::string_view(kib('a'))));
+  ASSERT_FALSE(push.send(std::string_view("first"), send_flags::more));
+  int frames = 0;
+  while (!push.send(std::string_view(kib('b')), send_flags::more | send_flags::dontwait)) ++frames;
+  ASSERT_GT(frames, 10);  // the ring filled up in the middle of the message
+  pull.close();
+  ASSERT_FALSE(push.set(opt::sndtimeo, 5000ms));
+  // The rest of the message has nowhere to go: it is dropped, not waited for.
+  EXPECT_FALSE(push.send(std::string_view(kib('c')), send_flags::more));
+  EXPECT_FALSE(push.send(std::string_view("last")));
+  EXPECT_EQ(push.send(std::string_view("next"), send_flags::dontwait), make_error_code(errc::again));
+}
+
+TEST(Inproc, LingerZeroStillDeliversAMessageAlreadyBegun) {
+  context ctx;
+  auto pull = ctx.socket(socket_type::pull).value();
+  auto push = ctx.socket(socket_type::push).value();
+  const auto ep = test::unique_endpoint("inproc");
+  ASSERT_FALSE(pull.bind(ep));
+  ASSERT_FALSE(push.set(opt::linger, 0ms));
+  ASSERT_FALSE(push.connect(ep));
+  ASSERT_FALSE(push.send(std::string_view("a"), send_flags::more));
+  ASSERT_FALSE(push.send(std::string_view("b"), send_flags::more));
+  ASSERT_FALSE(push.send(std::string_view("c")));
+  ASSERT_FALSE(push.send(std::string_view("unread")));
+  auto first = pull.recv();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->view(), "a");
+  push.close();  // linger 0, while the receiver is inside the message
+  auto second = pull.recv(recv_flags::dontwait);
+  auto third = pull.recv(recv_flags::dontwait);
+  ASSERT_TRUE(second && third);
+  EXPECT_EQ(second->view(), "b");
+  EXPECT_EQ(third->view(), "c");
+  EXPECT_FALSE(third->more());
+  EXPECT_EQ(pull.recv(recv_flags::dontwait).error(), make_error_code(errc::again));  // "unread" is gone
+}
+
+TEST(Inproc, PairNeverDeliversTheTailOfAnOversizeMessage) {
+  context ctx;
+  auto a = ctx.socket(socket_type::pair).value();
+  auto b = ctx.socket(socket_type::pair).value();
+  const auto ep = test::unique_endpoint("inproc");
+  ASSERT_FALSE(a.bind(ep));
+  ASSERT_FALSE(b.connect(ep));
+  const std::string frame(2000, 'x');  // copied through the ring: 2048 bytes a frame
+  std::error_code ec;
+  int sent = 0;
+  while (!(ec = a.send(std::string_view(frame), send_flags::more))) ++sent;
+  EXPECT_EQ(ec, make_error_code(errc::msgsize));  // the message outgrew half the ring
+  EXPECT_GT(sent, 10);
+  EXPECT_FALSE(a.send(std::string_view(frame), send_flags::more));  // swallowed
+  EXPECT_FALSE(a.send(std::string_view("tail")));                   // swallowed, ends the message
+  ASSERT_FALSE(a.send(std::string_view("after")));
+  auto m = b.recv();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->view(), "after");
+  EXPECT_FALSE(m->more());
+}
+
+TEST(Inproc, PairDropsTheRestOfAMessageWhenItsPeerLeaves) {
+  context ctx;
+  auto a = ctx.socket(socket_type::pair).value();
+  const auto ep = test::unique_endpoint("inproc");
+  ASSERT_FALSE(a.bind(ep));
+  {
+    auto b = ctx.socket(socket_type::pair).value();
+    ASSERT_FALSE(b.connect(ep));
+    ASSERT_FALSE(a.send(std::string_view("part-1"), send_flags::more));
+  }  // the peer leaves in the middle of the message
+  EXPECT_TRUE(test::wait_until([&] {
+    // Keeps sending frames of the broken message until a notices the peer is gone.
+    return !a.send(std::string_view("part-n"), send_flags::more | send_flags::dontwait);
+  }));
+  ASSERT_FALSE(a.send(std::string_view("part-last")));
+  auto c = ctx.socket(socket_type::pair).value();
+  ASSERT_FALSE(c.connect(ep));
+  ASSERT_FALSE(a.send(std::string_view("fresh")));
+  auto m = c.recv();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->view(), "fresh");  // no tail of the earlier message
+}
+
 }  // namespace
 }  // namespace shoal

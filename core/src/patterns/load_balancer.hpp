@@ -75,6 +75,7 @@ class load_balancer {
           ++tried;
           break;
         case io_status::too_big:
+          dropping_ = f.more;  // the rest of this message must not go out as a message of its own
           return fail_status(errc::msgsize, "frame exceeds the pipe's capacity");
         case io_status::closed:
           detach(p);

@@ -10,27 +10,48 @@ class pair_pattern final : public pattern {
   using pattern::pattern;
 
   bool attach(pipe* p) override {
+    // A peer that closed but was not noticed yet gives way to the new one.
+    if (peer_ != nullptr && peer_->peer_closed()) detach_and_drop();
     if (peer_ != nullptr) return false;
     peer_ = p;
     return true;
   }
   void detach(pipe* p) noexcept override {
-    if (p == peer_) peer_ = nullptr;
+    if (p != peer_) return;
+    peer_ = nullptr;
+    dropping_ = dropping_ || sending_;  // a message half sent to it cannot be finished elsewhere
+    sending_ = false;
   }
 
   status send(out_frame& f) noexcept override {
+    if (dropping_) {
+      // The rest of a message that can no longer be delivered whole: swallow it, so that the
+      // peer never sees its tail as a message of its own.
+      dropping_ = f.more;
+      if (f.msg != nullptr) f.msg->clear();
+      return {};
+    }
     if (peer_ == nullptr) return again_status;
     switch (peer_->write(f)) {
       case io_status::ok:
+        sending_ = f.more;
         return {};
       case io_status::again:
         return again_status;
       case io_status::too_big:
         peer_->rollback();
-        return fail_status(errc::msgsize, "message exceeds the pipe's capacity");
-      case io_status::closed:
+        sending_ = false;
+        dropping_ = f.more;
+        return fail_status(errc::msgsize, "message exceeds the pipe's capacity; it was dropped");
+      case io_status::closed: {
+        const bool mid_message = sending_;
+        sending_ = false;
         drop();
-        return again_status;
+        if (!mid_message) return again_status;  // nothing of this message left: retry on the next peer
+        dropping_ = f.more;
+        if (f.msg != nullptr) f.msg->clear();
+        return {};
+      }
     }
     return again_status;
   }
@@ -59,7 +80,14 @@ class pair_pattern final : public pattern {
     peer_ = nullptr;
     host().drop_pipe(dead);
   }
+  void detach_and_drop() noexcept {
+    pipe* dead = peer_;
+    detach(dead);
+    host().drop_pipe(dead);
+  }
   pipe* peer_ = nullptr;
+  bool sending_ = false;   // frames of a message went out and its last frame has not
+  bool dropping_ = false;  // swallowing the rest of a message that cannot be delivered whole
 };
 
 }  // namespace

@@ -87,7 +87,9 @@ class writer {
     if (end - head_cache_ > capacity_) {
       refresh();
       if (end - head_cache_ > capacity_) {
-        st = claim_status::full;
+        // No room. A consumer that has gone away will never make any, also in the middle of
+        // a multipart message (where the check at the top is skipped).
+        st = ctl_->reader_closed.load(std::memory_order_relaxed) != 0 ? claim_status::closed : claim_status::full;
         return nullptr;
       }
     }
@@ -314,6 +316,7 @@ class reader {
     ctl_->head.store(head_, std::memory_order_release);  // pairs with writer::refresh
     published_ = head_;
     published_msgs_ = msgs_read_;
+    set_batch(ctl_->msg_limit.load(std::memory_order_relaxed));  // the HWM may have been set late
     return true;
   }
 
