@@ -7,9 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+
+#include "shoal/context.hpp"
 
 namespace shoal::test {
 
@@ -42,6 +46,24 @@ bool wait_until(Pred&& pred, std::chrono::milliseconds timeout = std::chrono::se
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return true;
+}
+
+// Two sockets of `ctx` joined over a fresh inproc endpoint: `bound` binds, `connected`
+// connects. `before_connect` may set options on both first (HWMs, wait strategies, linger).
+struct socket_pair {
+  socket bound;
+  socket connected;
+  std::string endpoint;
+};
+template <typename Setup>
+socket_pair inproc_pair(context& ctx, socket_type bind_type, socket_type connect_type, Setup&& before_connect) {
+  socket_pair p{ctx.socket(bind_type).value(), ctx.socket(connect_type).value(), unique_endpoint("inproc")};
+  before_connect(p.bound, p.connected);
+  if (p.bound.bind(p.endpoint) || p.connected.connect(p.endpoint)) std::abort();
+  return p;
+}
+inline socket_pair inproc_pair(context& ctx, socket_type bind_type, socket_type connect_type) {
+  return inproc_pair(ctx, bind_type, connect_type, [](socket&, socket&) {});
 }
 
 }  // namespace shoal::test

@@ -24,11 +24,9 @@ std::uint64_t wakes_of(socket& s) { return detail::socket_access::core(s)->waite
 
 TEST(Wait, IdleBlockingReceiverUsesAlmostNoCpu) {
   context ctx;
-  auto pull = ctx.socket(socket_type::pull).value();
-  auto push = ctx.socket(socket_type::push).value();
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(pull.bind(ep));
-  ASSERT_FALSE(push.connect(ep));
+  auto sockets = test::inproc_pair(ctx, socket_type::pull, socket_type::push);
+  auto& pull = sockets.bound;
+  auto& push = sockets.connected;
   ASSERT_FALSE(pull.set(opt::wait, wait_strategy::block));
   double cpu = -1;
   double wall = 0;
@@ -51,12 +49,11 @@ TEST(Wait, IdleBlockingReceiverUsesAlmostNoCpu) {
 
 TEST(Wait, SpinningReceiverNeverCausesWakeSyscalls) {
   context ctx;
-  auto pull = ctx.socket(socket_type::pull).value();
-  auto push = ctx.socket(socket_type::push).value();
-  ASSERT_FALSE(pull.set(opt::wait, wait_strategy::spin));
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(pull.bind(ep));
-  ASSERT_FALSE(push.connect(ep));
+  auto sockets = test::inproc_pair(ctx, socket_type::pull, socket_type::push, [](socket& b, socket& /*connected*/) {
+    ASSERT_FALSE(b.set(opt::wait, wait_strategy::spin));
+  });
+  auto& pull = sockets.bound;
+  auto& push = sockets.connected;
   const int n = static_cast<int>(test::scaled(100000));
   std::thread sender([&] {
     for (int i = 0; i < n; ++i) ASSERT_FALSE(push.send(std::string_view("x")));
@@ -68,12 +65,11 @@ TEST(Wait, SpinningReceiverNeverCausesWakeSyscalls) {
 
 TEST(Wait, BusyBlockingReceiverIsWokenOnlyWhenAsleep) {
   context ctx;
-  auto pull = ctx.socket(socket_type::pull).value();
-  auto push = ctx.socket(socket_type::push).value();
-  ASSERT_FALSE(pull.set(opt::wait, wait_strategy::block));
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(pull.bind(ep));
-  ASSERT_FALSE(push.connect(ep));
+  auto sockets = test::inproc_pair(ctx, socket_type::pull, socket_type::push, [](socket& b, socket& /*connected*/) {
+    ASSERT_FALSE(b.set(opt::wait, wait_strategy::block));
+  });
+  auto& pull = sockets.bound;
+  auto& push = sockets.connected;
   // Queue everything first: the receiver then never sleeps, so no wake is needed.
   const int n = 500;
   for (int i = 0; i < n; ++i) ASSERT_FALSE(push.send(std::string_view("x")));
@@ -83,14 +79,13 @@ TEST(Wait, BusyBlockingReceiverIsWokenOnlyWhenAsleep) {
 
 TEST(Wait, SleepingSenderIsWokenWhenRoomAppears) {
   context ctx;
-  auto pull = ctx.socket(socket_type::pull).value();
-  auto push = ctx.socket(socket_type::push).value();
-  ASSERT_FALSE(push.set(opt::wait, wait_strategy::block));
-  ASSERT_FALSE(push.set(opt::sndhwm, 1));
-  ASSERT_FALSE(pull.set(opt::rcvhwm, 1));
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(pull.bind(ep));
-  ASSERT_FALSE(push.connect(ep));
+  auto sockets = test::inproc_pair(ctx, socket_type::pull, socket_type::push, [](socket& b, socket& c) {
+    ASSERT_FALSE(c.set(opt::wait, wait_strategy::block));
+    ASSERT_FALSE(c.set(opt::sndhwm, 1));
+    ASSERT_FALSE(b.set(opt::rcvhwm, 1));
+  });
+  auto& pull = sockets.bound;
+  auto& push = sockets.connected;
   ASSERT_FALSE(push.send(std::string_view("1")));
   ASSERT_FALSE(push.send(std::string_view("2")));
   std::thread sender([&] { EXPECT_FALSE(push.send(std::string_view("3"))); });  // full: sleeps

@@ -139,11 +139,9 @@ TEST(Inproc, HighWaterMarkOfConnectBeforeBindFollowsTheBinder) {
 
 TEST(Inproc, LargeFramesAreHandedOverWithoutCopying) {
   context ctx;
-  auto pull = ctx.socket(socket_type::pull).value();
-  auto push = ctx.socket(socket_type::push).value();
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(pull.bind(ep));
-  ASSERT_FALSE(push.connect(ep));
+  auto sockets = test::inproc_pair(ctx, socket_type::pull, socket_type::push);
+  auto& pull = sockets.bound;
+  auto& push = sockets.connected;
   message big(1 << 20);
   const std::byte* where = big.data();
   ASSERT_FALSE(push.send(big));
@@ -154,11 +152,10 @@ TEST(Inproc, LargeFramesAreHandedOverWithoutCopying) {
 
 TEST(Inproc, UnbindClosesAcceptedConnections) {
   context ctx;
-  auto pull = ctx.socket(socket_type::pull).value();
-  auto push = ctx.socket(socket_type::push).value();
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(pull.bind(ep));
-  ASSERT_FALSE(push.connect(ep));
+  auto sockets = test::inproc_pair(ctx, socket_type::pull, socket_type::push);
+  auto& pull = sockets.bound;
+  auto& push = sockets.connected;
+  const auto& ep = sockets.endpoint;
   ASSERT_FALSE(push.send(std::string_view("before")));
   ASSERT_TRUE(pull.recv());
   ASSERT_FALSE(pull.unbind(ep));
@@ -173,11 +170,9 @@ std::string kib(char c) { return std::string(1024, c); }
 
 TEST(Inproc, SenderDoesNotHangWhenTheReceiverClosesMidMessage) {
   context ctx;
-  auto pull = ctx.socket(socket_type::pull).value();
-  auto push = ctx.socket(socket_type::push).value();
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(pull.bind(ep));
-  ASSERT_FALSE(push.connect(ep));
+  auto sockets = test::inproc_pair(ctx, socket_type::pull, socket_type::push);
+  auto& pull = sockets.bound;
+  auto& push = sockets.connected;
   for (int i = 0; i < 150; ++i) ASSERT_FALSE(push.send(std::string_view(kib('a'))));
   ASSERT_FALSE(push.send(std::string_view("first"), send_flags::more));
   int frames = 0;
