@@ -55,13 +55,8 @@ result<std::vector<double>> cache_line_rtt(const run_config& cfg) {
     return {};
   };
 
-  pair_spec spec;
-  spec.cpu_a = cfg.cpu_a;
-  spec.cpu_b = cfg.cpu_b;
-  spec.name_a = "cache-line timing";
-  spec.name_b = "cache-line echo";
-  spec.timeout = cfg.timeout;
-  spec.abort = [&] { l.stop.value.store(1, std::memory_order_relaxed); };
+  const pair_spec spec = make_pair_spec(cfg, "cache-line timing", "cache-line echo",
+                                        [&] { l.stop.value.store(1, std::memory_order_relaxed); });
   if (auto ec = run_pinned_pair(spec, timer, echo)) return ec;
 
   return ticks_to_ns(ticks);

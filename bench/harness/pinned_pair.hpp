@@ -9,6 +9,9 @@
 #include <functional>
 #include <string>
 #include <system_error>
+#include <utility>
+
+#include "harness/run_config.hpp"
 
 namespace shoal::bench {
 
@@ -22,6 +25,19 @@ struct pair_spec {
   // once; must be thread-safe and non-blocking.
   std::function<void()> abort;
 };
+
+// The pair spec of a measurement: the run's cpus and timeout, two thread names, how to abort.
+inline pair_spec make_pair_spec(const run_config& cfg, std::string name_a, std::string name_b,
+                                std::function<void()> abort) {
+  pair_spec spec;
+  spec.cpu_a = cfg.cpu_a;
+  spec.cpu_b = cfg.cpu_b;
+  spec.name_a = std::move(name_a);
+  spec.name_b = std::move(name_b);
+  spec.timeout = cfg.timeout;
+  spec.abort = std::move(abort);
+  return spec;
+}
 
 // A side's body. Returns {} or an error; a side that fails records the detail with shoal::fail()
 // (or anything that sets shoal::error_detail()) on its own thread.

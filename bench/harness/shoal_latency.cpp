@@ -50,13 +50,7 @@ result<std::vector<double>> shoal_latency(const run_config& cfg) {
     return {};
   };
 
-  pair_spec spec;
-  spec.cpu_a = cfg.cpu_a;
-  spec.cpu_b = cfg.cpu_b;
-  spec.name_a = "PAIR timing";
-  spec.name_b = "PAIR echo";
-  spec.timeout = cfg.timeout;
-  spec.abort = [&] { s.ctx.shutdown(); };
+  const pair_spec spec = make_pair_spec(cfg, "PAIR timing", "PAIR echo", [&] { s.ctx.shutdown(); });
   if (auto ec = run_pinned_pair(spec, timer, echo)) return ec;
 
   return ticks_to_ns(ticks);

@@ -36,13 +36,7 @@ result<throughput_result> shoal_throughput(const run_config& cfg) {
     return {};
   };
 
-  pair_spec spec;
-  spec.cpu_a = cfg.cpu_a;
-  spec.cpu_b = cfg.cpu_b;
-  spec.name_a = "PULL receiver";
-  spec.name_b = "PUSH sender";
-  spec.timeout = cfg.timeout;
-  spec.abort = [&] { s.ctx.shutdown(); };
+  const pair_spec spec = make_pair_spec(cfg, "PULL receiver", "PUSH sender", [&] { s.ctx.shutdown(); });
   if (auto ec = run_pinned_pair(spec, receiver, sender)) return ec;
 
   return timed_result(cfg, clock.to_ns(t1 - t0) / 1e9);

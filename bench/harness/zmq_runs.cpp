@@ -51,14 +51,7 @@ std::error_code open_pair(zmq_pair& p, const run_config& cfg, zmq::socket_type b
 }
 
 pair_spec spec_for(const run_config& cfg, zmq_pair& p, const char* name_a, const char* name_b) {
-  pair_spec spec;
-  spec.cpu_a = cfg.cpu_a;
-  spec.cpu_b = cfg.cpu_b;
-  spec.name_a = name_a;
-  spec.name_b = name_b;
-  spec.timeout = cfg.timeout;
-  spec.abort = [&p] { p.ctx.shutdown(); };  // blocking calls then fail with ETERM
-  return spec;
+  return make_pair_spec(cfg, name_a, name_b, [&p] { p.ctx.shutdown(); });  // blocking calls then fail with ETERM
 }
 
 }  // namespace

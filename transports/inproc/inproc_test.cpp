@@ -102,13 +102,12 @@ TEST(Inproc, LingerZeroDiscardsUnreadMessages) {
 
 TEST(Inproc, HighWaterMarkIsSenderPlusReceiver) {
   context ctx;
-  auto pull = ctx.socket(socket_type::pull).value();
-  auto push = ctx.socket(socket_type::push).value();
-  ASSERT_FALSE(pull.set(opt::rcvhwm, 7));
-  ASSERT_FALSE(push.set(opt::sndhwm, 5));
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(pull.bind(ep));
-  ASSERT_FALSE(push.connect(ep));
+  auto sockets = test::inproc_pair(ctx, socket_type::pull, socket_type::push, [](socket& b, socket& c) {
+    ASSERT_FALSE(b.set(opt::rcvhwm, 7));
+    ASSERT_FALSE(c.set(opt::sndhwm, 5));
+  });
+  auto& pull = sockets.bound;
+  auto& push = sockets.connected;
   int sent = 0;
   while (!push.send(std::string_view("m"), send_flags::dontwait)) ++sent;
   EXPECT_EQ(sent, 12);
