@@ -21,14 +21,14 @@ constexpr std::uint64_t max_ring = std::uint64_t{4} * 1024 * 1024;
 // 8 KiB up (4.2 M vs 2.8 M at 8 KiB).
 constexpr std::uint64_t copy_limit = std::uint64_t{2} * 1024;
 
+}  // namespace
+
 void release_record(ring::record_type type, const std::byte* payload) noexcept {
   if (type != ring::record_type::external) return;
   external_ref ref{};
   std::memcpy(&ref, payload, sizeof ref);
   ref.buf->drop();
 }
-
-}  // namespace
 
 ring_geometry geometry_for_limit(std::uint64_t msg_limit) noexcept {
   std::uint64_t bytes = max_ring;
@@ -38,26 +38,30 @@ ring_geometry geometry_for_limit(std::uint64_t msg_limit) noexcept {
   return {bytes, msg_limit};
 }
 
-ring_link::ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1) {
+ring_link::ring_link(socket_type type0, socket_type type1, bool local) noexcept : local_(local) {
   types_[0].store(type0, std::memory_order_relaxed);
   types_[1].store(type1, std::memory_order_relaxed);
+}
+
+local_ring_link::local_ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1)
+    : ring_link(type0, type1, true) {
   const std::array<ring_geometry, 2> g{g0, g1};
   for (std::size_t i = 0; i < 2; ++i) {
-    auto& d = dirs_[i];
-    d.capacity = g[i].capacity;
-    d.data = static_cast<std::byte*>(sys::map_anonymous(d.capacity));
-    if (d.data == nullptr) {
-      std::fprintf(stderr, "shoal: cannot map a %llu-byte ring\n", static_cast<unsigned long long>(d.capacity));
+    auto* data = static_cast<std::byte*>(sys::map_anonymous(g[i].capacity));
+    if (data == nullptr) {
+      std::fprintf(stderr, "shoal: cannot map a %llu-byte ring\n", static_cast<unsigned long long>(g[i].capacity));
       std::abort();
     }
-    d.ctl.reset(g[i].msg_limit);
+    ctl_[i].reset(g[i].msg_limit);
+    set_dir(static_cast<int>(i), {&ctl_[i], data, g[i].capacity});
   }
 }
 
-ring_link::~ring_link() {
+local_ring_link::~local_ring_link() {
   // Both ends are gone: release buffers referenced by frames nobody read.
-  for (auto& d : dirs_) {
-    ring::reader r(d.data, d.capacity, &d.ctl);
+  for (int i = 0; i < 2; ++i) {
+    const direction& d = dir(i);
+    ring::reader r(d.data, d.capacity, d.ctl);
     ring::record rec{};
     while (r.peek(rec) == ring::peek_status::ok) {
       release_record(rec.type, rec.payload);
@@ -74,11 +78,12 @@ void ring_link::set_waiter(int side, std::shared_ptr<waiter> w) noexcept {
 }
 
 ring_pipe::ring_pipe(std::shared_ptr<ring_link> link, int side) : link_(std::move(link)), side_(side), peer_(1 - side) {
-  auto& out = link_->dir(side_);
-  auto& in = link_->dir(peer_);
-  out_ = ring::writer(out.data, out.capacity, &out.ctl);
-  in_ = ring::reader(in.data, in.capacity, &in.ctl);
-  copy_max_ = std::min(copy_limit, out_.max_payload());
+  const auto& out = link_->dir(side_);
+  const auto& in = link_->dir(peer_);
+  out_ = ring::writer(out.data, out.capacity, out.ctl);
+  in_ = ring::reader(in.data, in.capacity, in.ctl, link_->local());
+  // Across processes every frame travels inside the ring (no pointers may cross).
+  copy_max_ = link_->local() ? std::min(copy_limit, out_.max_payload()) : out_.max_payload();
 }
 
 ring_pipe::~ring_pipe() { close(false); }
@@ -123,6 +128,8 @@ io_status ring_pipe::write(out_frame& frame) noexcept {
     const ring::claim_status st = out_.write(ring::record_type::data, flags, frame.bytes.data(), size);
     if (st != ring::claim_status::ok) [[unlikely]]
       return claim_failure(st);
+  } else if (!link_->local()) [[unlikely]] {
+    return io_status::too_big;
   } else if (frame.msg != nullptr && message_access::is_external(*frame.msg)) {
     // Hand the buffer over: no copy. The claim happens first so a full ring takes nothing.
     ring::claim_status st{};
@@ -213,7 +220,7 @@ std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe
                                                                                       socket_type type1,
                                                                                       ring_geometry g0to1,
                                                                                       ring_geometry g1to0) {
-  auto link = std::make_shared<ring_link>(g0to1, g1to0, type0, type1);
+  auto link = std::make_shared<local_ring_link>(g0to1, g1to0, type0, type1);
   return {std::make_unique<ring_pipe>(link, 0), std::make_unique<ring_pipe>(link, 1)};
 }
 

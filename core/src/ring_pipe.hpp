@@ -27,22 +27,24 @@ struct ring_geometry {
 // Picks a ring size for a message limit (sndhwm + peer's rcvhwm, as libzmq sums them for inproc).
 [[nodiscard]] ring_geometry geometry_for_limit(std::uint64_t msg_limit) noexcept;
 
-// State shared by the two ends of one in-process connection.
+// What the two ends of one ring connection share: two rings (dir(0) written by side 0 and read
+// by side 1, dir(1) the other way), each side's socket type and the waiter that wakes each
+// side's owner. inproc keeps it all in process memory (make_ring_pipe_pair); shm:// maps it
+// from a segment shared with another process. Threading: the setters are for connection
+// set-up; the getters are called from either end's thread (cross-thread fields are atomics).
 class ring_link {
  public:
-  // dir[0] is written by end 0 and read by end 1; dir[1] the other way.
-  ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1);
-  ~ring_link();
-  ring_link(const ring_link&) = delete;
-  ring_link& operator=(const ring_link&) = delete;
-
   struct direction {
-    ring::ring_control ctl;  // NOLINT: the ring's own control block
+    ring::ring_control* ctl = nullptr;
     std::byte* data = nullptr;
     std::uint64_t capacity = 0;
   };
 
-  direction& dir(int i) noexcept { return dirs_[static_cast<std::size_t>(i)]; }
+  virtual ~ring_link() = default;
+  ring_link(const ring_link&) = delete;
+  ring_link& operator=(const ring_link&) = delete;
+
+  [[nodiscard]] const direction& dir(int i) const noexcept { return dirs_[static_cast<std::size_t>(i)]; }
   [[nodiscard]] socket_type type(int side) const noexcept {
     return types_[static_cast<std::size_t>(side)].load(std::memory_order_acquire);
   }
@@ -59,15 +61,39 @@ class ring_link {
 
   // Updates the HWM of direction `i` after the peer became known (connect before bind).
   void set_limit(int i, std::uint64_t msg_limit) noexcept {
-    dir(i).ctl.msg_limit.store(msg_limit, std::memory_order_relaxed);
+    dir(i).ctl->msg_limit.store(msg_limit, std::memory_order_relaxed);
   }
 
+  // Whether records may carry in-process pointers (zero-copy hand-over of buffers). Only a link
+  // inside one process may; a reader of any other link treats such a record as corrupt.
+  [[nodiscard]] bool local() const noexcept { return local_; }
+
+ protected:
+  ring_link(socket_type type0, socket_type type1, bool local) noexcept;
+  void set_dir(int i, direction d) noexcept { dirs_[static_cast<std::size_t>(i)] = d; }
+
  private:
-  std::array<direction, 2> dirs_;
+  std::array<direction, 2> dirs_{};
   std::array<std::atomic<socket_type>, 2> types_;
   std::array<std::atomic<waiter*>, 2> waiters_{};
   std::array<std::shared_ptr<waiter>, 2> waiter_owners_;  // keep the waiters alive
+  bool local_;
 };
+
+// The in-process link: both rings in this process's memory (inproc://).
+class local_ring_link final : public ring_link {
+ public:
+  local_ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1);
+  ~local_ring_link() override;
+  local_ring_link(const local_ring_link&) = delete;
+  local_ring_link& operator=(const local_ring_link&) = delete;
+
+ private:
+  std::array<ring::ring_control, 2> ctl_{};
+};
+
+// Releases what a record owns (the buffer reference of an external record); no-op otherwise.
+void release_record(ring::record_type type, const std::byte* payload) noexcept;
 
 class ring_pipe final : public pipe {
  public:
@@ -102,7 +128,7 @@ class ring_pipe final : public pipe {
   bool reading_message_ = false;  // the last frame read had MORE: the rest is committed too
 };
 
-// Makes a connected pair of ends: first for side 0, second for side 1.
+// Makes a connected in-process pair of ends: first for side 0, second for side 1.
 std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(socket_type type0,
                                                                                       socket_type type1,
                                                                                       ring_geometry g0to1,

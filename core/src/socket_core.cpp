@@ -43,8 +43,10 @@ result<std::unique_ptr<socket_core>> socket_core::create(std::shared_ptr<context
   return s;
 }
 
-socket_core::socket_core(std::shared_ptr<context_core> ctx, socket_type type)
-    : ctx_(std::move(ctx)), type_(type), waiter_(std::make_shared<waiter>()) {
+socket_core::socket_core(std::shared_ptr<context_core> ctx, socket_type type) : ctx_(std::move(ctx)), type_(type) {
+  waiter_page page = make_shared_waiter();
+  waiter_ = std::move(page.w);
+  waiter_fd_ = page.fd;
   opts_.wait = ctx_->options().wait;
   opts_.spin_ns = ctx_->options().spin.count();
   waiter_->set_may_block(opts_.wait == wait_strategy::block);

@@ -46,6 +46,9 @@ class socket_core final : public pattern_host {
   [[nodiscard]] const socket_options& options() const noexcept { return opts_; }
   [[nodiscard]] context_core& context() noexcept { return *ctx_; }
   [[nodiscard]] const std::shared_ptr<waiter>& waiter_ptr() const noexcept { return waiter_; }
+  // The memfd holding the waiter (for peers in other processes), or -1 when it could not be
+  // made shareable. Owned by the waiter; valid while waiter_ptr() is.
+  [[nodiscard]] int waiter_fd() const noexcept { return waiter_fd_; }
 
   // --- API (owner thread) ---------------------------------------------------------------
   std::error_code bind(std::string_view endpoint);
@@ -113,6 +116,7 @@ class socket_core final : public pattern_host {
   socket_type type_;
   std::unique_ptr<pattern> pattern_;
   std::shared_ptr<waiter> waiter_;
+  int waiter_fd_ = -1;
   socket_options opts_;
   std::vector<std::unique_ptr<pipe>> pipes_;
   std::vector<endpoint_entry> endpoints_;

@@ -1,8 +1,10 @@
 // Kernel calls behind shoal::sys (see sys.hpp).
 #include "sys.hpp"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,6 +42,51 @@ void* map_anonymous(std::size_t bytes) noexcept {
 
 void unmap(void* p, std::size_t bytes) noexcept {
   if (p != nullptr) munmap(p, bytes);
+}
+
+int memfd_sealed(const char* name, std::size_t bytes, unsigned mode) noexcept {
+  const int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  if (fchmod(fd, static_cast<mode_t>(mode)) != 0 || ftruncate(fd, static_cast<off_t>(bytes)) != 0 ||
+      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    const int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
+std::size_t check_sealed(int fd, std::size_t expected, const char** why) noexcept {
+  const int seals = fcntl(fd, F_GET_SEALS);
+  if (seals < 0) {
+    *why = "not a sealable shared-memory file (memfd)";
+    return 0;
+  }
+  if ((seals & F_SEAL_SHRINK) == 0) {
+    *why = "not sealed against shrinking (it could be truncated under the mapping)";
+    return 0;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+    *why = "empty or unreadable";
+    return 0;
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (expected != 0 && size != expected) {
+    *why = size < expected ? "truncated" : "larger than announced";
+    return 0;
+  }
+  return size;
+}
+
+void* map_shared(int fd, std::size_t bytes) noexcept {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void close_fd(int fd) noexcept {
+  if (fd >= 0) close(fd);
 }
 
 }  // namespace shoal::sys

@@ -68,4 +68,18 @@ void futex_wake(std::atomic<std::uint32_t>* word, int count, bool shared) noexce
 void* map_anonymous(std::size_t bytes) noexcept;
 void unmap(void* p, std::size_t bytes) noexcept;
 
+// Shared memory as sealed memfds: nothing in the file system, gone when the last process that
+// maps it (or holds its fd) exits, however it exits.
+// Creates a memfd of `bytes` zero bytes with `mode` (e.g. 0600), sealed against shrinking,
+// growing and further sealing, so a process that maps it can never be made to fault (SIGBUS) by
+// another one truncating it. Returns -1 and errno on failure.
+int memfd_sealed(const char* name, std::size_t bytes, unsigned mode) noexcept;
+// Checks a received fd before mapping it: a memfd sealed against shrinking, exactly
+// `expected` bytes long when expected != 0. Returns its size, or 0 with `why` filled in.
+std::size_t check_sealed(int fd, std::size_t expected, const char** why) noexcept;
+// Maps `bytes` of fd shared, read-write. nullptr on failure.
+void* map_shared(int fd, std::size_t bytes) noexcept;
+// Closes fd (ignoring EINTR); no-op for fd < 0.
+void close_fd(int fd) noexcept;
+
 }  // namespace shoal::sys

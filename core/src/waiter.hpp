@@ -2,8 +2,9 @@
 // connection, shutdown). An eventcount over a futex word, plus the spin / spin-yield phases of
 // the wait strategies.
 // Threading: wait() is called by the socket's owner thread only; notify()/notify_force() by any
-// thread. A notifier pays a fence and a relaxed load, and a wake syscall only when the owner is
-// actually asleep.
+// thread, also of another process: a socket's waiter lives in a page of shared memory
+// (make_shared_waiter) that shm:// maps into its peers, so the futex calls are the shared kind. A notifier pays a fence
+// and a relaxed load, and a wake syscall only when the owner is actually asleep.
 #pragma once
 
 #include <sched.h>
@@ -11,6 +12,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
 
 #include "ring/ring_layout.hpp"
 #include "shoal/options.hpp"
@@ -107,7 +111,7 @@ class waiter {
         bound_next_sleep_ = false;
         timeout = timeout < 0 ? 1'000'000 : std::min<std::int64_t>(timeout, 1'000'000);
       }
-      (void)sys::futex_wait(&seq_, key, timeout, false);
+      (void)sys::futex_wait(&seq_, key, timeout, true);
       sleeping_.store(0, std::memory_order_relaxed);
       if (ready()) return wait_outcome::ready;
       if (stop()) return wait_outcome::terminated;
@@ -123,10 +127,11 @@ class waiter {
   void wake() noexcept {
     seq_.fetch_add(1, std::memory_order_release);
     wakes_.fetch_add(1, std::memory_order_relaxed);
-    sys::futex_wake(&seq_, 1, false);
+    sys::futex_wake(&seq_, 1, true);
   }
 
-  // Written by notifiers; the owner sleeps on it.
+  // Everything below may be written by a peer process; nothing in it is trusted for more than
+  // "wake up and look". Written by notifiers; the owner sleeps on it.
   alignas(ring::cache_line) std::atomic<std::uint32_t> seq_{0};
   std::atomic<std::uint32_t> sleeping_{0};
   std::atomic<bool> may_block_{false};
@@ -134,5 +139,20 @@ class waiter {
   // Owner-only.
   bool bound_next_sleep_ = false;
 };
+
+static_assert(std::is_standard_layout_v<waiter>);
+
+// A waiter in its own page of shared memory (a sealed memfd), so peers in other processes can
+// map it and wake its owner. The fd stays open for the waiter's life (it is what shm:// sends
+// to a peer; one per socket, like libzmq's per-socket mailbox descriptor).
+struct waiter_page {
+  std::shared_ptr<waiter> w;
+  int fd = -1;  // owned by w's deleter
+};
+[[nodiscard]] waiter_page make_shared_waiter() noexcept;
+
+// Maps a peer's waiter page received as `fd` after checking it is one (size, seals). Returns
+// null with `why` set when it is not. Does not take ownership of fd.
+[[nodiscard]] std::shared_ptr<waiter> map_peer_waiter(int fd, std::string& why) noexcept;
 
 }  // namespace shoal::detail

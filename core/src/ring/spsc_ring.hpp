@@ -251,8 +251,10 @@ struct record {
 class reader {
  public:
   reader() = default;
-  reader(std::byte* data, std::uint64_t capacity, ring_control* ctl) noexcept
-      : base_(data), mask_(capacity - 1), capacity_(capacity), ctl_(ctl) {
+  // `allow_external`: whether external records (in-process pointers) are legal on this ring;
+  // where they are not (a ring shared with another process), one is reported as corrupt.
+  reader(std::byte* data, std::uint64_t capacity, ring_control* ctl, bool allow_external = true) noexcept
+      : base_(data), mask_(capacity - 1), capacity_(capacity), ctl_(ctl), allow_external_(allow_external) {
     head_ = ctl->head.load(std::memory_order_acquire);
     published_ = head_;
     msgs_read_ = ctl->msgs_read.load(std::memory_order_relaxed);
@@ -284,7 +286,9 @@ class reader {
         head_ += rec;
         continue;
       }
-      if (type != record_type::data && type != record_type::external) return peek_status::corrupt;
+      if (type != record_type::data && (type != record_type::external || !allow_external_)) {
+        return peek_status::corrupt;
+      }
       out = record{type, header_flags(h), len, base_ + off + header_size};
       cur_ = rec;
       cur_more_ = (header_flags(h) & flag_more) != 0;
@@ -356,6 +360,7 @@ class reader {
   std::uint64_t batch_msgs_ = 0;
   std::uint64_t cur_ = 0;
   bool cur_more_ = false;
+  bool allow_external_ = true;
 };
 
 }  // namespace shoal::ring
