@@ -21,6 +21,8 @@ constexpr int opt_sndtimeo = 28;
 constexpr int opt_last_endpoint = 32;
 constexpr int opt_wait = 1000;
 constexpr int opt_spin_ns = 1001;
+constexpr int opt_reconnect_ivl = 18;
+constexpr int opt_shm_group_access = 1003;
 
 // How long a streaming receiver stays off an empty pipe: ~8 pause instructions, a few cache-line
 // round trips on current x86 (25 ns per pause on Zen 4, ~40 on Sapphire Rapids).
@@ -157,6 +159,12 @@ void socket_core::process_inbox() noexcept {
     has_mail_.store(false, std::memory_order_relaxed);
   }
   for (auto& m : mail) attach(std::move(m.p), m.origin);
+}
+
+std::size_t socket_core::peer_count() noexcept {
+  process_inbox();
+  return static_cast<std::size_t>(
+      std::count_if(pipes_.begin(), pipes_.end(), [](const auto& p) { return !p->peer_closed(); }));
 }
 
 void socket_core::drop_pipe(pipe* p) noexcept {
@@ -301,6 +309,14 @@ std::error_code socket_core::set_int(int id, std::int64_t v) {
       if (v < 0 || v > 10'000'000'000) return bad_value(id, v, "nanoseconds from 0 to 10 s");
       opts_.spin_ns = v;
       return {};
+    case opt_reconnect_ivl:
+      if (v < 1 || v > 3'600'000) return bad_value(id, v, "milliseconds from 1 to 3600000");
+      opts_.reconnect_ivl_ms = v;
+      return {};
+    case opt_shm_group_access:
+      if (v != 0 && v != 1) return bad_value(id, v, "0 or 1");
+      opts_.shm_group_access = v != 0;
+      return {};
     case opt_rcvmore:
     case opt_type:
     case opt_last_endpoint:
@@ -327,6 +343,10 @@ result<std::int64_t> socket_core::get_int(int id) const {
       return static_cast<std::int64_t>(opts_.wait);
     case opt_spin_ns:
       return opts_.spin_ns;
+    case opt_reconnect_ivl:
+      return opts_.reconnect_ivl_ms;
+    case opt_shm_group_access:
+      return std::int64_t{opts_.shm_group_access ? 1 : 0};
     case opt_rcvmore:
       return std::int64_t{rcvmore_ ? 1 : 0};
     case opt_type:

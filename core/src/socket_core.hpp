@@ -32,6 +32,8 @@ struct socket_options {
   std::int64_t sndtimeo_ms = -1;
   wait_strategy wait = wait_strategy::block;
   std::int64_t spin_ns = 20'000;
+  std::int64_t reconnect_ivl_ms = 100;
+  bool shm_group_access = false;
   std::string last_endpoint;
 };
 
@@ -86,6 +88,10 @@ class socket_core final : public pattern_host {
   // Any thread: hand this socket a pipe; it is attached on the socket's next call (the socket
   // is woken if it sleeps). After close(), posted pipes are closed at once.
   void post(std::unique_ptr<pipe> p, std::uint64_t origin);
+
+  // Owner thread: pipes whose peer has not gone away (after taking posted ones in). For tests
+  // and diagnostics: a connection made in the background shows up here once established.
+  [[nodiscard]] std::size_t peer_count() noexcept;
 
   // pattern_host
   void drop_pipe(pipe* p) noexcept override;

@@ -68,6 +68,9 @@ inline constexpr option<27, ms, kind::milliseconds> rcvtimeo{};  // -1 = forever
 inline constexpr option<28, ms, kind::milliseconds> sndtimeo{};  // -1 = forever
 inline constexpr option<1000, wait_strategy, kind::strategy> wait{};
 inline constexpr option<1001, int, kind::integer> spin_ns{};  // busy-poll time before yield/sleep
+inline constexpr option<18, ms, kind::milliseconds> reconnect_ivl{};  // retry period of a connect (100 ms)
+// shm://: also accept peers of this process's group (segments 0660 instead of 0600).
+inline constexpr option<1003, bool, kind::boolean> shm_group_access{};
 // Read-only.
 inline constexpr option<13, bool, kind::boolean, false> rcvmore{};
 inline constexpr option<16, socket_type, kind::integer, false> type{};
