@@ -155,19 +155,24 @@ io_status ring_pipe::write(out_frame& frame) noexcept {
 }
 
 io_status ring_pipe::lend(lent_frame& f) noexcept {
-  ring::claim_status st{};
-  if (std::byte* p = out_.claim(f.size, st)) {
-    f.to = this;
-    f.data = p;
-    f.in_place = true;
-    return io_status::ok;
+  // Up to copy_max_ a loan is a record written in place. Beyond, on a local link, it is a heap
+  // buffer handed over by reference, as write() sends such frames: a large record costs the
+  // reader a transfer of every line of it when it frees them (it clears each line's first word),
+  // which a reader of a by-reference frame skips. Across processes copy_max_ is the largest
+  // record, and a larger frame has nowhere to go. (Kept apart from write()'s large-frame branch:
+  // a loan never copies.)
+  ring::claim_status st = ring::claim_status::too_big;
+  if (f.size <= copy_max_) {
+    if (std::byte* p = out_.claim(f.size, st)) {
+      f.to = this;
+      f.data = p;
+      f.in_place = true;
+      return io_status::ok;
+    }
   }
-  // Kept apart from write()'s large-frame branch on purpose: a loan never copies. Across
-  // processes a frame that no record can take has nowhere to go.
+  // A large frame, or one an unfinished multipart message has no room left for in place.
   if (st != ring::claim_status::too_big || !link_->local()) return claim_failure(st);
-  // Larger than a record may be (or than an unfinished multipart message may still grow): lend
-  // a heap buffer and hand it over by reference at commit. Its record is claimed now, so a
-  // full ring blocks the loan, not the commit.
+  // Its record is claimed now, so that a full ring blocks the loan, not the commit.
   std::byte* ref_slot = out_.claim(sizeof(external_ref), st);
   if (ref_slot == nullptr) return claim_failure(st);
   message_access::assign_buffer(*f.heap, f.size);

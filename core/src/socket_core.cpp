@@ -294,12 +294,16 @@ status socket_core::wait_for_frame(Frame& frame, recv_flags flags) noexcept {
 // ---------------------------------------------------------------------------------------------
 // Zero copy
 
-status socket_core::loan(std::size_t size, send_flags flags) noexcept {
+status socket_core::loan_slow(std::size_t size, send_flags flags) noexcept {
   if (closed_) return errc::notsock;
   if (loan_out_) return fail_status(errc::fsm, "a loan is already outstanding on this socket: commit or drop it first");
   process_inbox();
   lent_ = lent_frame{size, &loan_heap_};
-  status st = pattern_->lend(lent_);
+  return loan_rest(pattern_->lend(lent_), flags);
+}
+
+// What follows a lend() that did not simply succeed: waiting for room, a swallowed frame, errors.
+status socket_core::loan_rest(status st, send_flags flags) noexcept {
   if (st.again() && !has(flags, send_flags::dontwait) && opts_.sndtimeo_ms != 0) {
     st = block(opts_.sndtimeo_ms, [&] { return pattern_->can_send() ? pattern_->lend(lent_) : again_status; });
   }
@@ -311,36 +315,32 @@ status socket_core::loan(std::size_t size, send_flags flags) noexcept {
   if (lent_.to == nullptr) {
     // The pattern swallows this frame (the rest of a message that cannot be delivered whole):
     // lend scratch room that commit discards.
-    loan_heap_ = message(size);
+    loan_heap_ = message(lent_.size);
     lent_.data = loan_heap_.data();
   }
-  loan_out_ = true;
-  loan_handle_ = true;
-  update_gates();
+  begin_loan();
   return {};
 }
 
-status socket_core::commit(send_flags flags) noexcept {
+// A commit whose pipe did not take it at once (r), or that has no pipe to go to.
+status socket_core::commit_rest(io_status r, send_flags flags) noexcept {
   if (!loan_out_) return closed_ ? status(errc::notsock) : fail_status(errc::inval, "no loan is outstanding");
   const bool more = has(flags, send_flags::more);
   pipe* to = loan_orphaned_ ? nullptr : lent_.to;
-  io_status r = io_status::closed;  // nowhere to go: the frame is swallowed
-  if (to != nullptr) {
-    r = to->commit_lent(lent_, more);
-    if (r == io_status::again) {
-      // Only a pipe that could not lend in place gets here: a ring's room is claimed by loan().
-      if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return again_status;
-      const status st = block(opts_.sndtimeo_ms, [&]() -> status {
-        if (loan_orphaned_) return {};  // removed meanwhile (an inbox pipe replaced a PAIR peer)
-        if (!to->writable()) return again_status;
-        r = to->commit_lent(lent_, more);
-        return r == io_status::again ? again_status : status{};
-      });
-      if (!st.ok()) return st;  // timed out or terminated: the loan stays outstanding
-      if (loan_orphaned_) {
-        to = nullptr;
-        r = io_status::closed;
-      }
+  if (to == nullptr) r = io_status::closed;  // nowhere to go: the frame is swallowed
+  if (r == io_status::again) {
+    // Only a pipe that could not lend in place gets here: a ring's room is claimed by loan().
+    if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return again_status;
+    const status st = block(opts_.sndtimeo_ms, [&]() -> status {
+      if (loan_orphaned_) return {};  // removed meanwhile (an inbox pipe replaced a PAIR peer)
+      if (!to->writable()) return again_status;
+      r = to->commit_lent(lent_, more);
+      return r == io_status::again ? again_status : status{};
+    });
+    if (!st.ok()) return st;  // timed out or terminated: the loan stays outstanding
+    if (loan_orphaned_) {
+      to = nullptr;
+      r = io_status::closed;
     }
   }
   status out{};
@@ -365,60 +365,33 @@ status socket_core::commit(send_flags flags) noexcept {
   return out;
 }
 
-void socket_core::drop_loan() noexcept {
-  if (loan_out_) cancel_loan();
-  loan_handle_ = false;
-}
-
 void socket_core::cancel_loan() noexcept {
   if (lent_.to != nullptr && !loan_orphaned_) lent_.to->cancel_lent(lent_);
   end_loan();
 }
 
-void socket_core::end_loan() noexcept {
-  loan_heap_.clear();
-  lent_ = {};
-  loan_out_ = false;
-  loan_orphaned_ = false;
-  update_gates();
-  reap_parked();
-}
-
-status socket_core::recv_view(recv_flags flags) noexcept {
+status socket_core::recv_view_slow(recv_flags flags) noexcept {
   if (closed_) return errc::notsock;
   if (view_out_) return fail_status(errc::fsm, "a view is already outstanding on this socket: release it first");
   process_inbox();
   viewed_ = viewed_frame{&view_heap_};
-  status st = pattern_->recv_view(viewed_);
+  const status st = pattern_->recv_view(viewed_);
   if (st.ok()) {
     rcvmore_ = viewed_.more;
-    recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
-  } else if (st.again()) {
-    st = wait_for_frame(viewed_, flags);
+    begin_view();
+    return st;
   }
+  return st.again() ? recv_view_wait(flags) : st;
+}
+
+status socket_core::recv_view_wait(recv_flags flags) noexcept {
+  const status st = wait_for_frame(viewed_, flags);
   if (!st.ok()) {
     viewed_ = {};
     return st;
   }
-  view_out_ = true;
-  view_handle_ = true;
-  update_gates();
-  return {};
-}
-
-void socket_core::release_view() noexcept {
-  if (view_out_) end_view();
-  view_handle_ = false;
-}
-
-void socket_core::end_view() noexcept {
-  // A parked pipe is closed but still holds the frame: releasing it there is still right.
-  if (viewed_.in_place) viewed_.from->release_view(viewed_);
-  view_heap_.clear();
-  viewed_ = {};
-  view_out_ = false;
-  update_gates();
-  reap_parked();
+  begin_view();
+  return st;
 }
 
 void socket_core::retire(std::unique_ptr<pipe> p) noexcept {

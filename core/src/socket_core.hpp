@@ -81,11 +81,53 @@ class socket_core final : public pattern_host {
   // At most one loan and one view are outstanding. The public loan/view objects point at this
   // core; if the socket is closed while one still exists, the core outlives the socket until
   // the last of them is gone (orphan()/finished()), so that they can tell they are stale.
-  status loan(std::size_t size, send_flags flags) noexcept;  // ok: lent() holds the loan
-  status commit(send_flags flags) noexcept;                  // the outstanding loan
-  void drop_loan() noexcept;                                 // the loan object is gone
-  status recv_view(recv_flags flags) noexcept;               // ok: viewed() holds the view
-  void release_view() noexcept;                              // the view object is gone
+  // Inline fast paths as for send/recv: "a pipe lent room / had a frame / took the commit".
+  status loan(std::size_t size, send_flags flags) noexcept {  // ok: lent() holds the loan
+    if (send_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+      return loan_slow(size, flags);
+    lent_ = lent_frame{size, &loan_heap_};
+    const status st = pattern_->lend(lent_);
+    if (st.ok() && lent_.to != nullptr) [[likely]] {
+      begin_loan();
+      return st;
+    }
+    return loan_rest(st, flags);
+  }
+  status commit(send_flags flags) noexcept {  // the outstanding loan
+    const bool more = has(flags, send_flags::more);
+    if (loan_out_ && !loan_orphaned_ && lent_.to != nullptr) [[likely]] {
+      const io_status r = lent_.to->commit_lent(lent_, more);
+      if (r == io_status::ok) [[likely]] {
+        pattern_->committed(lent_.to, more);
+        end_loan();
+        loan_handle_ = false;
+        return {};
+      }
+      return commit_rest(r, flags);
+    }
+    return commit_rest(io_status::closed, flags);
+  }
+  void drop_loan() noexcept {  // the loan object is gone
+    if (loan_out_) cancel_loan();
+    loan_handle_ = false;
+  }
+  status recv_view(recv_flags flags) noexcept {  // ok: viewed() holds the view
+    if (recv_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+      return recv_view_slow(flags);
+    viewed_ = viewed_frame{&view_heap_};
+    const status st = pattern_->recv_view(viewed_);
+    if (st.ok()) [[likely]] {
+      rcvmore_ = viewed_.more;
+      recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
+      begin_view();
+      return st;
+    }
+    return st.again() ? recv_view_wait(flags) : st;
+  }
+  void release_view() noexcept {  // the view object is gone
+    if (view_out_) end_view();
+    view_handle_ = false;
+  }
   [[nodiscard]] bool loan_outstanding() const noexcept { return loan_out_; }
   [[nodiscard]] bool view_outstanding() const noexcept { return view_out_; }
   [[nodiscard]] const lent_frame& lent() const noexcept { return lent_; }
@@ -121,9 +163,41 @@ class socket_core final : public pattern_host {
   status recv_wait(in_frame& frame, recv_flags flags) noexcept;
   template <typename Frame>
   status wait_for_frame(Frame& frame, recv_flags flags) noexcept;
+  status loan_slow(std::size_t size, send_flags flags) noexcept;
+  status loan_rest(status st, send_flags flags) noexcept;
+  status commit_rest(io_status r, send_flags flags) noexcept;
+  status recv_view_slow(recv_flags flags) noexcept;
+  status recv_view_wait(recv_flags flags) noexcept;
   void cancel_loan() noexcept;
-  void end_loan() noexcept;
-  void end_view() noexcept;
+  void begin_loan() noexcept {
+    loan_out_ = true;
+    loan_handle_ = true;
+    send_gate_ = true;
+  }
+  void end_loan() noexcept {
+    loan_heap_.clear();
+    lent_ = {};
+    loan_out_ = false;
+    loan_orphaned_ = false;
+    update_gates();
+    if (parked_[0] != nullptr || parked_[1] != nullptr) [[unlikely]]
+      reap_parked();
+  }
+  void begin_view() noexcept {
+    view_out_ = true;
+    view_handle_ = true;
+    recv_gate_ = true;
+  }
+  void end_view() noexcept {
+    // A parked pipe is closed but still holds the frame: releasing it there is still right.
+    if (viewed_.in_place) viewed_.from->release_view(viewed_);
+    view_heap_.clear();
+    viewed_ = {};
+    view_out_ = false;
+    update_gates();
+    if (parked_[0] != nullptr || parked_[1] != nullptr) [[unlikely]]
+      reap_parked();
+  }
   void update_gates() noexcept {
     send_gate_ = closed_ || loan_out_;
     recv_gate_ = closed_ || view_out_;

@@ -11,9 +11,10 @@
 //   v->release();                              // (or let it go out of scope) frees the frame
 //
 // Where the bytes live: on inproc:// and shm:// connections a loan is a record claimed in the
-// ring and a view points into the ring, so a frame is written once and never copied. A loan
-// larger than one ring record can hold is a heap buffer instead, handed over by reference on
-// inproc:// (still no copy) and refused with errc::msgsize across processes. Transports that
+// ring and a view points into the ring, so a frame is written once and never copied. On
+// inproc:// a loan over 2 KiB is a heap buffer instead, handed over by reference (still no copy;
+// faster than a large record, as for send()); across processes a loan is a record up to the
+// largest one the ring holds (half of it) and refused with errc::msgsize beyond. Transports that
 // cannot lend (stream transports) fall back transparently: the loan is a heap message that
 // commit sends, the view a received message. The rules below are the same everywhere.
 //
