@@ -391,7 +391,13 @@ TEST(ZeroCopy, ClosingCancelsTheLoanAndReleasesTheView) {
 class plain_pipe final : public detail::pipe {
  public:
   explicit plain_pipe(std::unique_ptr<detail::ring_pipe> inner) : inner_(std::move(inner)) {}
-  detail::io_status write(detail::out_frame& f) noexcept override { return inner_->write(f); }
+  detail::io_status write(detail::out_frame& f) noexcept override {
+    if (refusals > 0) {
+      --refusals;  // full after all, as a stream pipe whose room estimate was optimistic
+      return detail::io_status::again;
+    }
+    return inner_->write(f);
+  }
   void rollback() noexcept override { inner_->rollback(); }
   bool writable() noexcept override { return inner_->writable(); }
   detail::io_status read(detail::in_frame& f) noexcept override { return inner_->read(f); }
@@ -399,6 +405,8 @@ class plain_pipe final : public detail::pipe {
   bool peer_closed() noexcept override { return inner_->peer_closed(); }
   void close(bool discard) noexcept override { inner_->close(discard); }
   [[nodiscard]] socket_type peer_type() const noexcept override { return inner_->peer_type(); }
+
+  int refusals = 0;  // writes to refuse with again before taking any
 
  private:
   std::unique_ptr<detail::ring_pipe> inner_;
@@ -442,6 +450,53 @@ TEST(ZeroCopy, PipesThatCannotLendFallBackToMessages) {
   while (!send_loaned(push, "x")) ASSERT_LT(++sent, 1000) << "HWM never reached";
   EXPECT_EQ(sent, 4);
   EXPECT_EQ(push.loan(1, send_flags::dontwait).error(), make_error_code(errc::again));
+}
+
+TEST(ZeroCopy, FallbackCommitWaitsLikeSend) {
+  context ctx;
+  auto push = ctx.socket(socket_type::push).value();
+  auto pull = ctx.socket(socket_type::pull).value();
+  plain_pipe* tx = nullptr;
+  join(push, pull, 100, [&](auto end) {
+    auto p = std::make_unique<plain_pipe>(std::move(end));
+    if (tx == nullptr) tx = p.get();  // the first end made is the sender's
+    return p;
+  });
+  auto l = push.loan(5);
+  ASSERT_TRUE(l);
+  std::memcpy(l->data(), "first", 5);
+  tx->refusals = 1;
+  EXPECT_EQ(push.commit(std::move(*l), send_flags::dontwait), make_error_code(errc::again));
+  EXPECT_TRUE(l->outstanding());  // kept, to commit again or drop
+  EXPECT_EQ(push.send(std::string_view("x")), make_error_code(errc::fsm));
+  ASSERT_FALSE(push.commit(std::move(*l)));
+  tx->refusals = 3;
+  ASSERT_FALSE(send_loaned(push, "second"));  // the commit waits until the pipe takes it
+  EXPECT_EQ(tx->refusals, 0);
+  EXPECT_EQ(recv_viewed(pull), "first");
+  EXPECT_EQ(recv_viewed(pull), "second");
+}
+
+TEST(ZeroCopy, RestOfAMessageWhosePipeWasRemovedIsSwallowed) {
+  context ctx;
+  auto push = ctx.socket(socket_type::push).value();
+  auto a = ctx.socket(socket_type::pull).value();
+  auto b = ctx.socket(socket_type::pull).value();
+  const auto ea = test::unique_endpoint("inproc");
+  const auto eb = test::unique_endpoint("inproc");
+  ASSERT_FALSE(a.bind(ea));
+  ASSERT_FALSE(b.bind(eb));
+  ASSERT_FALSE(push.connect(ea));
+  ASSERT_FALSE(push.connect(eb));
+  ASSERT_FALSE(send_loaned(push, "a-1", send_flags::more));  // to a
+  ASSERT_FALSE(push.disconnect(ea));
+  // The rest of that message has nowhere to go: its loans are lent from the heap and dropped.
+  ASSERT_FALSE(send_loaned(push, std::string(5000, 'x'), send_flags::more));
+  ASSERT_FALSE(send_loaned(push, "a-3"));
+  ASSERT_FALSE(send_loaned(push, "next"));
+  EXPECT_EQ(recv_viewed(b), "next");
+  EXPECT_EQ(b.recv(recv_flags::dontwait).error(), make_error_code(errc::again));
+  EXPECT_EQ(a.recv(recv_flags::dontwait).error(), make_error_code(errc::again));
 }
 
 // A ring link that is not local (as shm://): no records may carry pointers.
