@@ -12,6 +12,19 @@
 
 namespace shoal::bench {
 
+// How a throughput run moves its payload (PUSH/PULL):
+//  message    the sender sends a fresh message(size) each time (content left as allocated, as
+//             libzmq's remote_thr does); the receiver receives into a message.
+//  bytes      the sender sends its payload from a source buffer (copied into the transport);
+//             the receiver receives into a message and reads one word of it.
+//  zero_copy  the sender loans room for each frame and writes the payload into it from the same
+//             source buffer (memcpy); the receiver takes a view and reads one word of it.
+enum class thr_api { message, bytes, zero_copy };
+
+[[nodiscard]] constexpr const char* to_string(thr_api a) noexcept {
+  return a == thr_api::message ? "message" : a == thr_api::bytes ? "bytes" : "zero-copy";
+}
+
 struct run_config {
   std::string endpoint = "inproc://shoal-bench";
   std::size_t size = 64;          // payload bytes
@@ -21,6 +34,7 @@ struct run_config {
   int cpu_b = 1;                  // the peer: connects; echoes, or sends
   wait_strategy wait = wait_strategy::spin;
   std::chrono::seconds timeout{300};  // the run is aborted (errc::timedout) after this
+  thr_api api = thr_api::message;     // throughput runs only
 };
 
 // errc::inval (with a detail) for a run that cannot measure anything: no timed message, or

@@ -56,6 +56,17 @@ struct message_access {
     m.size_ = r.size;
     m.flags_ = 0;
   }
+  // Makes `m` a message of `size` bytes (unspecified content) in a buffer of its own, also when
+  // it would fit inline: such a buffer can be handed over by reference.
+  static void assign_buffer(message& m, std::size_t size) noexcept {
+    m.reset();
+    buffer* b = buffer::allocate(size);
+    m.kind_ = message::kind::shared_buffer;
+    m.ext_.buf = b;
+    m.ext_.data = b->inline_payload();
+    m.size_ = size;
+    m.flags_ = 0;
+  }
   // Sets m to `size` bytes copied from `src` (reuses inline storage when it fits).
   static void assign_copy(message& m, const std::byte* src, std::size_t size) {
     m.reset();

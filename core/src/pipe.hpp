@@ -37,6 +37,31 @@ struct in_frame {
   bool more = false;         // out: more frames follow
 };
 
+class pipe;
+
+// Zero-copy send (socket::loan / commit): space for one frame of `size` bytes that a pipe lends
+// for the caller to fill in place, then commits or cancels. A pipe that cannot lend in place
+// puts a message of `size` bytes into `*heap` instead (the socket's slot) and writes that
+// message at commit: the fallback every pipe gets by default.
+struct lent_frame {
+  std::size_t size = 0;       // in: the frame's size
+  message* heap = nullptr;    // in: where a frame not lent in place is kept (the socket's)
+  pipe* to = nullptr;         // out: the pipe that lent it; null when the pattern swallows it
+  std::byte* data = nullptr;  // out: where to write the frame (null: the socket uses *heap)
+  bool in_place = false;      // out: data lies inside the pipe's own memory
+};
+
+// Zero-copy receive (socket::recv_view): a frame a pipe shows in place until release_view().
+// A pipe that cannot show frames in place reads the frame into `*heap` (the socket's slot).
+struct viewed_frame {
+  message* heap = nullptr;          // in: where a frame not shown in place is kept (the socket's)
+  pipe* from = nullptr;             // out: the pipe holding the frame
+  const std::byte* data = nullptr;  // out: the frame's bytes
+  std::size_t size = 0;             // out
+  bool more = false;                // out: more frames follow
+  bool in_place = false;            // out: data lies inside the pipe's memory (release_view frees it)
+};
+
 class pipe {
  public:
   pipe() = default;
@@ -54,11 +79,28 @@ class pipe {
   // True when a new message would be accepted now (room under the HWM).
   virtual bool writable() noexcept = 0;
 
+  // Zero copy. lend(): reserves room for a frame of f.size bytes with write()'s outcomes
+  // (again: full under the HWM, nothing reserved; closed; too_big) and sets f.to / f.data /
+  // f.in_place. While a frame is lent nothing else is written to this pipe; then exactly one of
+  // commit_lent() (queues it, with write()'s rules for `more`) or cancel_lent() (nothing is
+  // queued) follows. The defaults lend a heap message and write() it at commit, so a pipe that
+  // cannot lend in place needs none of them; commit_lent() may then return again (the socket
+  // waits and retries) or too_big (the socket rolls the message back).
+  virtual io_status lend(lent_frame& f) noexcept;
+  virtual io_status commit_lent(lent_frame& f, bool more) noexcept;
+  virtual void cancel_lent(lent_frame& f) noexcept;
+
   // --- inbound ----------------------------------------------------------------------------
   // Takes the next frame. ok / again (nothing yet) / closed (peer gone and drained).
   virtual io_status read(in_frame& frame) noexcept = 0;
   // True when read() would not return again.
   virtual bool readable() noexcept = 0;
+  // Zero copy: like read(), but shows the frame (f.data, f.size, f.more) instead of taking it;
+  // the frame counts as read (the next read starts after it) and release_view() frees it. Until
+  // then nothing else is read from this pipe. The pipe may be closed in between (close() keeps
+  // the frame's memory; release_view() still follows). The defaults read into *f.heap.
+  virtual io_status read_view(viewed_frame& f) noexcept;
+  virtual void release_view(viewed_frame& f) noexcept;
 
   // --- lifetime ---------------------------------------------------------------------------
   // True once the peer has closed its end (it takes nothing more; what it sent may remain).

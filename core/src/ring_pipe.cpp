@@ -154,6 +154,55 @@ io_status ring_pipe::write(out_frame& frame) noexcept {
   return io_status::ok;
 }
 
+io_status ring_pipe::lend(lent_frame& f) noexcept {
+  // Up to copy_max_ a loan is a record written in place. Beyond, on a local link, it is a heap
+  // buffer handed over by reference, as write() sends such frames: a large record costs the
+  // reader a transfer of every line of it when it frees them (it clears each line's first word),
+  // which a reader of a by-reference frame skips. Across processes copy_max_ is the largest
+  // record, and a larger frame has nowhere to go. (Kept apart from write()'s large-frame branch:
+  // a loan never copies.)
+  ring::claim_status st = ring::claim_status::too_big;
+  if (f.size <= copy_max_) {
+    if (std::byte* p = out_.claim(f.size, st)) {
+      f.to = this;
+      f.data = p;
+      f.in_place = true;
+      return io_status::ok;
+    }
+  }
+  // A large frame, or one an unfinished multipart message has no room left for in place.
+  if (st != ring::claim_status::too_big || !link_->local()) return claim_failure(st);
+  // Its record is claimed now, so that a full ring blocks the loan, not the commit.
+  std::byte* ref_slot = out_.claim(sizeof(external_ref), st);
+  if (ref_slot == nullptr) return claim_failure(st);
+  message_access::assign_buffer(*f.heap, f.size);
+  lent_ref_ = ref_slot;
+  f.to = this;
+  f.data = f.heap->data();
+  f.in_place = false;
+  return io_status::ok;
+}
+
+io_status ring_pipe::commit_lent(lent_frame& f, bool more) noexcept {
+  const std::uint8_t flags = more ? ring::flag_more : 0;
+  if (f.in_place) {
+    out_.commit(ring::record_type::data, flags);
+  } else {
+    const external_ref ref = message_access::take_external(*f.heap);
+    std::memcpy(lent_ref_, &ref, sizeof ref);
+    lent_ref_ = nullptr;
+    out_.commit(ring::record_type::external, flags);
+  }
+  if (!more) notify_peer();
+  return io_status::ok;
+}
+
+void ring_pipe::cancel_lent(lent_frame& f) noexcept {
+  // A claim that is never committed leaves the ring as it was.
+  lent_ref_ = nullptr;
+  f.heap->clear();
+}
+
 void ring_pipe::rollback() noexcept {
   out_.rollback(
       [](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) { release_record(type, payload); });
@@ -164,8 +213,9 @@ bool ring_pipe::writable() noexcept {
   return out_.in_message() || out_.can_write(0);
 }
 
-io_status ring_pipe::read(in_frame& frame) noexcept {
-  ring::record rec{};
+// The record read() or read_view() takes next: ok, again or closed. Always inlined: it is the
+// head of read(), the receive fast path.
+[[gnu::always_inline]] inline io_status ring_pipe::next_record(ring::record& rec) noexcept {
   const ring::peek_status st = in_.peek(rec);
   if (st != ring::peek_status::ok) [[unlikely]] {
     if (st == ring::peek_status::corrupt) return io_status::closed;  // an impossible record: broken link
@@ -179,6 +229,14 @@ io_status ring_pipe::read(in_frame& frame) noexcept {
   // committed whole and is delivered whole.
   if (in_.writer_discarded() && !reading_message_) [[unlikely]]
     return io_status::closed;
+  return io_status::ok;
+}
+
+io_status ring_pipe::read(in_frame& frame) noexcept {
+  ring::record rec{};
+  const io_status st = next_record(rec);
+  if (st != io_status::ok) [[unlikely]]
+    return st;
   frame.more = rec.more();
   reading_message_ = frame.more;
   if (rec.type == ring::record_type::data) {
@@ -202,6 +260,39 @@ io_status ring_pipe::read(in_frame& frame) noexcept {
   if (frame.msg != nullptr) frame.msg->set_more(frame.more);
   if (in_.consume()) notify_peer();
   return io_status::ok;
+}
+
+io_status ring_pipe::read_view(viewed_frame& f) noexcept {
+  ring::record rec{};
+  const io_status st = next_record(rec);
+  if (st != io_status::ok) return st;
+  f.more = rec.more();
+  reading_message_ = f.more;
+  if (rec.type == ring::record_type::data) {
+    f.data = rec.payload;
+    f.size = rec.length;
+  } else {
+    external_ref ref{};
+    std::memcpy(&ref, rec.payload, sizeof ref);
+    f.data = ref.data;
+    f.size = ref.size;
+    viewed_buf_ = ref.buf;  // the record's reference, dropped at release
+  }
+  f.from = this;
+  f.in_place = true;
+  return io_status::ok;
+}
+
+void ring_pipe::release_view(viewed_frame& /*f*/) noexcept {
+  if (viewed_buf_ != nullptr) {
+    viewed_buf_->drop();
+    viewed_buf_ = nullptr;
+  }
+  bool published = in_.consume();
+  // Closed meanwhile: publish at once, so that whoever drains this ring after us (the link's
+  // destructor) starts past the record, whose reference is gone now.
+  if (closed_ && !published) published = in_.publish();
+  if (published) notify_peer();
 }
 
 bool ring_pipe::readable() noexcept { return in_.has_data() || in_.writer_closed(); }

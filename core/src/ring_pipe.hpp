@@ -105,6 +105,14 @@ class ring_pipe final : public pipe {
   bool writable() noexcept override;
   io_status read(in_frame& frame) noexcept override;
   bool readable() noexcept override;
+  // Zero copy: a loan is a claimed record written in place (or, on a local link, a heap buffer
+  // handed over by reference when the frame is larger than a record can be); a view points at
+  // the record (or at the buffer an external record refers to) until release_view() consumes it.
+  io_status lend(lent_frame& f) noexcept override;
+  io_status commit_lent(lent_frame& f, bool more) noexcept override;
+  void cancel_lent(lent_frame& f) noexcept override;
+  io_status read_view(viewed_frame& f) noexcept override;
+  void release_view(viewed_frame& f) noexcept override;
   void close(bool discard) noexcept override;
   bool peer_closed() noexcept override { return out_.reader_closed(); }
 
@@ -116,6 +124,7 @@ class ring_pipe final : public pipe {
   void notify_peer() noexcept;
   io_status write_external(const external_ref& ref, bool more) noexcept;
   static io_status claim_failure(ring::claim_status st) noexcept;
+  io_status next_record(ring::record& rec) noexcept;
 
   std::shared_ptr<ring_link> link_;
   int side_;
@@ -125,7 +134,9 @@ class ring_pipe final : public pipe {
   waiter* peer_waiter_ = nullptr;  // cached once known
   std::uint64_t copy_max_;         // frames up to this size are copied into the ring
   bool closed_ = false;
-  bool reading_message_ = false;  // the last frame read had MORE: the rest is committed too
+  bool reading_message_ = false;   // the last frame read had MORE: the rest is committed too
+  std::byte* lent_ref_ = nullptr;  // the claimed external record of a loan from the heap
+  buffer* viewed_buf_ = nullptr;   // the buffer an external record being viewed refers to
 };
 
 // Makes a connected in-process pair of ends: first for side 0, second for side 1.

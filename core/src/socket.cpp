@@ -1,6 +1,10 @@
 // shoal::socket: the public handle, forwarding to socket_core (see socket.hpp).
 #include "shoal/socket.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
 #include "socket_core.hpp"
 
 namespace shoal {
@@ -64,10 +68,114 @@ result<std::size_t> socket::recv(std::span<std::byte> buf, recv_flags flags) {
   return f.size;
 }
 
+result<shoal::loan> socket::loan(std::size_t size, send_flags flags) {
+  if (!core_) return no_socket();
+  const detail::status st = core_->loan(size, flags);
+  if (!st.ok()) return st.to_error_code();
+  shoal::loan l;
+  l.owner_ = core_.get();
+  l.data_ = core_->lent().data;
+  l.size_ = size;
+  l.state_ = detail::handle_state::outstanding;
+  return l;
+}
+
+std::error_code socket::commit(shoal::loan&& l, send_flags flags) {
+  if (!core_) return no_socket();
+  if (l.owner_ != core_.get()) {
+    return fail(errc::inval, l.owner_ != nullptr ? "the loan belongs to another socket"
+                                                 : "the loan is not outstanding (empty, committed or dropped)");
+  }
+  const detail::status st = core_->commit(flags);
+  if (!core_->loan_outstanding()) {
+    l.owner_ = nullptr;
+    l.state_ = st.ok() ? detail::handle_state::committed : detail::handle_state::dropped;
+  }
+  return st.to_error_code();
+}
+
+result<shoal::view> socket::recv_view(recv_flags flags) {
+  if (!core_) return no_socket();
+  const detail::status st = core_->recv_view(flags);
+  if (!st.ok()) return st.to_error_code();
+  const detail::viewed_frame& f = core_->viewed();
+  shoal::view v;
+  v.owner_ = core_.get();
+  v.data_ = f.data;
+  v.size_ = f.size;
+  v.more_ = f.more;
+  v.state_ = detail::handle_state::outstanding;
+  return v;
+}
+
 void socket::close() noexcept {
   if (core_) {
     core_->close();
-    core_.reset();
+    if (core_->has_handles()) {
+      // A loan or view object still points at the core: it lives on (closed) until they are
+      // gone, so that they can tell they are stale instead of touching freed memory.
+      core_->orphan();
+      (void)core_.release();  // NOLINT(bugprone-unused-return-value): the last handle deletes it
+    } else {
+      core_.reset();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// loan and view (see zero_copy.hpp)
+
+namespace {
+[[noreturn]] void misuse(const char* what, const char* why) noexcept {
+  std::fprintf(stderr, "shoal: %s used on %s\n", what, why);
+  std::abort();
+}
+// Deletes an orphaned core once its last handle is gone.
+void settle(detail::socket_core* core) noexcept {
+  if (core->finished()) delete core;  // the socket released it in close()
+}
+}  // namespace
+
+void loan::drop_outstanding() noexcept {
+  detail::socket_core* core = std::exchange(owner_, nullptr);
+  state_ = detail::handle_state::dropped;
+  core->drop_loan();
+  settle(core);
+}
+
+void loan::check() const noexcept {
+  switch (state_) {
+    case detail::handle_state::empty:
+      misuse("loan::data()", "an empty loan (never made, or moved from)");
+    case detail::handle_state::committed:
+      misuse("loan::data()", "a committed loan (its frame belongs to the peer now)");
+    case detail::handle_state::dropped:
+    case detail::handle_state::released:
+      misuse("loan::data()", "a dropped loan (its room may be another frame's now)");
+    case detail::handle_state::outstanding:
+      if (!owner_->loan_outstanding()) misuse("loan::data()", "a loan whose socket was closed (closing cancelled it)");
+      return;
+  }
+}
+
+void view::release_outstanding() noexcept {
+  detail::socket_core* core = std::exchange(owner_, nullptr);
+  state_ = detail::handle_state::released;
+  core->release_view();
+  settle(core);
+}
+
+void view::check() const noexcept {
+  switch (state_) {
+    case detail::handle_state::empty:
+      misuse("view::data()", "an empty view (never made, or moved from)");
+    case detail::handle_state::released:
+    case detail::handle_state::committed:
+    case detail::handle_state::dropped:
+      misuse("view::data()", "a released view (the sender may be overwriting its frame)");
+    case detail::handle_state::outstanding:
+      if (!owner_->view_outstanding()) misuse("view::data()", "a view whose socket was closed (closing released it)");
+      return;
   }
 }
 

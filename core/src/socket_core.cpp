@@ -171,6 +171,7 @@ void socket_core::drop_pipe(pipe* p) noexcept {
   const auto it = std::find_if(pipes_.begin(), pipes_.end(), [p](const auto& q) { return q.get() == p; });
   if (it == pipes_.end()) return;
   (*it)->close(false);
+  retire(std::move(*it));
   pipes_.erase(it);
 }
 
@@ -179,6 +180,7 @@ void socket_core::remove_pipes(std::uint64_t origin) noexcept {
     if ((*it)->origin() == origin) {
       pattern_->detach(it->get());
       (*it)->close(opts_.linger_ms == 0);
+      retire(std::move(*it));
       it = pipes_.erase(it);
     } else {
       ++it;
@@ -189,6 +191,10 @@ void socket_core::remove_pipes(std::uint64_t origin) noexcept {
 void socket_core::close() noexcept {
   if (closed_) return;
   closed_ = true;
+  // Outstanding zero-copy frames end first, while their pipes are still open.
+  if (loan_out_) cancel_loan();
+  if (view_out_) end_view();
+  update_gates();
   for (auto& e : endpoints_) {
     if (e.lis) e.lis->close();
     if (e.dia) e.dia->close();
@@ -206,6 +212,7 @@ void socket_core::close() noexcept {
     p->close(discard);
   }
   pipes_.clear();
+  for (auto& p : parked_) p.reset();
   endpoints_.clear();
   ctx_->remove_waiter(waiter_.get());
 }
@@ -241,6 +248,8 @@ status socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
 
 status socket_core::send_slow(out_frame& frame, send_flags flags) noexcept {
   if (closed_) return errc::notsock;
+  if (loan_out_)
+    return fail_status(errc::fsm, "a loan is outstanding on this socket: commit or drop it before sending");
   process_inbox();
   const status st = pattern_->send(frame);
   return st.again() ? send_wait(frame, flags) : st;
@@ -253,6 +262,7 @@ status socket_core::send_wait(out_frame& frame, send_flags flags) noexcept {
 
 status socket_core::recv_slow(in_frame& frame, recv_flags flags) noexcept {
   if (closed_) return errc::notsock;
+  if (view_out_) return fail_status(errc::fsm, "a view is outstanding on this socket: release it before receiving");
   process_inbox();
   const status st = pattern_->recv(frame);
   if (st.ok()) {
@@ -262,7 +272,15 @@ status socket_core::recv_slow(in_frame& frame, recv_flags flags) noexcept {
   return st.again() ? recv_wait(frame, flags) : st;
 }
 
-status socket_core::recv_wait(in_frame& frame, recv_flags flags) noexcept {
+namespace {
+status take(pattern& pat, in_frame& f) noexcept { return pat.recv(f); }
+status take(pattern& pat, viewed_frame& f) noexcept { return pat.recv_view(f); }
+}  // namespace
+
+status socket_core::recv_wait(in_frame& frame, recv_flags flags) noexcept { return wait_for_frame(frame, flags); }
+
+template <typename Frame>
+status socket_core::wait_for_frame(Frame& frame, recv_flags flags) noexcept {
   const bool streaming = recv_streak_ >= streaming_streak;
   recv_streak_ = 0;
   if (has(flags, recv_flags::dontwait) || opts_.rcvtimeo_ms == 0) return again_status;
@@ -272,13 +290,138 @@ status socket_core::recv_wait(in_frame& frame, recv_flags flags) noexcept {
     // Polling the record it is writing right now would pull that cache line away from it on
     // every record; stay off the pipe briefly and take a batch instead.
     for (int i = 0; i < streaming_backoff_pauses; ++i) sys::cpu_relax();
-    st = pattern_->recv(frame);
+    st = take(*pattern_, frame);
   }
   if (st.again()) {
-    st = block(opts_.rcvtimeo_ms, [&] { return pattern_->can_recv() ? pattern_->recv(frame) : again_status; });
+    st = block(opts_.rcvtimeo_ms, [&] { return pattern_->can_recv() ? take(*pattern_, frame) : again_status; });
   }
   if (st.ok()) rcvmore_ = frame.more;
   return st;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zero copy
+
+status socket_core::loan_slow(std::size_t size, send_flags flags) noexcept {
+  if (closed_) return errc::notsock;
+  if (loan_out_) return fail_status(errc::fsm, "a loan is already outstanding on this socket: commit or drop it first");
+  process_inbox();
+  lent_ = lent_frame{size, &loan_heap_};
+  return loan_rest(pattern_->lend(lent_), flags);
+}
+
+// What follows a lend() that did not simply succeed: waiting for room, a swallowed frame, errors.
+status socket_core::loan_rest(status st, send_flags flags) noexcept {
+  if (st.again() && !has(flags, send_flags::dontwait) && opts_.sndtimeo_ms != 0) {
+    st = block(opts_.sndtimeo_ms, [&] { return pattern_->can_send() ? pattern_->lend(lent_) : again_status; });
+  }
+  if (!st.ok()) {
+    lent_ = {};
+    loan_heap_.clear();
+    return st;
+  }
+  if (lent_.to == nullptr) {
+    // The pattern swallows this frame (the rest of a message that cannot be delivered whole):
+    // lend scratch room that commit discards.
+    loan_heap_ = message(lent_.size);
+    lent_.data = loan_heap_.data();
+  }
+  begin_loan();
+  return {};
+}
+
+// A commit whose pipe did not take it at once (r), or that has no pipe to go to.
+status socket_core::commit_rest(io_status r, send_flags flags) noexcept {
+  if (!loan_out_) return closed_ ? status(errc::notsock) : fail_status(errc::inval, "no loan is outstanding");
+  const bool more = has(flags, send_flags::more);
+  pipe* to = loan_orphaned_ ? nullptr : lent_.to;
+  if (to == nullptr) r = io_status::closed;  // nowhere to go: the frame is swallowed
+  if (r == io_status::again) {
+    // Only a pipe that could not lend in place gets here: a ring's room is claimed by loan().
+    if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return again_status;
+    const status st = block(opts_.sndtimeo_ms, [&]() -> status {
+      if (loan_orphaned_) return {};  // removed meanwhile (an inbox pipe replaced a PAIR peer)
+      if (!to->writable()) return again_status;
+      r = to->commit_lent(lent_, more);
+      return r == io_status::again ? again_status : status{};
+    });
+    if (!st.ok()) return st;  // timed out or terminated: the loan stays outstanding
+    if (loan_orphaned_) {
+      to = nullptr;
+      r = io_status::closed;
+    }
+  }
+  status out{};
+  switch (r) {
+    case io_status::ok:
+      pattern_->committed(to, more);
+      break;
+    case io_status::too_big:
+      to->rollback();
+      pattern_->committed(nullptr, more);
+      out = fail_status(errc::msgsize, "frame exceeds the pipe's capacity; the message was dropped");
+      break;
+    case io_status::closed:
+    case io_status::again:
+      // The peer left (or the pipe was removed) after the loan was made: the frame is lost, as
+      // frames already queued to a departing peer are.
+      pattern_->committed(to, more);
+      break;
+  }
+  end_loan();
+  loan_handle_ = false;
+  return out;
+}
+
+void socket_core::cancel_loan() noexcept {
+  if (lent_.to != nullptr && !loan_orphaned_) lent_.to->cancel_lent(lent_);
+  end_loan();
+}
+
+status socket_core::recv_view_slow(recv_flags flags) noexcept {
+  if (closed_) return errc::notsock;
+  if (view_out_) return fail_status(errc::fsm, "a view is already outstanding on this socket: release it first");
+  process_inbox();
+  viewed_ = viewed_frame{&view_heap_};
+  const status st = pattern_->recv_view(viewed_);
+  if (st.ok()) {
+    rcvmore_ = viewed_.more;
+    begin_view();
+    return st;
+  }
+  return st.again() ? recv_view_wait(flags) : st;
+}
+
+status socket_core::recv_view_wait(recv_flags flags) noexcept {
+  const status st = wait_for_frame(viewed_, flags);
+  if (!st.ok()) {
+    viewed_ = {};
+    return st;
+  }
+  begin_view();
+  return st;
+}
+
+void socket_core::retire(std::unique_ptr<pipe> p) noexcept {
+  const bool lent = loan_out_ && !loan_orphaned_ && lent_.to == p.get();
+  const bool viewed = view_out_ && viewed_.in_place && viewed_.from == p.get();
+  if (lent) loan_orphaned_ = true;
+  if (!lent && !viewed) return;  // destroyed here
+  for (auto& slot : parked_) {
+    if (!slot) {
+      slot = std::move(p);
+      return;
+    }
+  }
+}
+
+void socket_core::reap_parked() noexcept {
+  for (auto& slot : parked_) {
+    if (!slot) continue;
+    const bool lent = loan_out_ && lent_.to == slot.get();
+    const bool viewed = view_out_ && viewed_.in_place && viewed_.from == slot.get();
+    if (!lent && !viewed) slot.reset();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // threads (transports, peers) call to hand it new pipes and to wake it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -60,13 +61,13 @@ class socket_core final : public pattern_host {
   // The fast paths are inline (the public socket calls them directly); everything that is
   // not "a pipe had room / had data" goes out of line.
   status send(out_frame& frame, send_flags flags) noexcept {
-    if (closed_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+    if (send_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
       return send_slow(frame, flags);
     const status st = pattern_->send(frame);
     return st.again() ? send_wait(frame, flags) : st;
   }
   status recv(in_frame& frame, recv_flags flags) noexcept {
-    if (closed_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+    if (recv_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
       return recv_slow(frame, flags);
     const status st = pattern_->recv(frame);
     if (st.ok()) [[likely]] {
@@ -77,6 +78,66 @@ class socket_core final : public pattern_host {
     return st.again() ? recv_wait(frame, flags) : st;
   }
   void close() noexcept;
+
+  // --- zero copy (owner thread; rules in shoal/zero_copy.hpp) -----------------------------
+  // At most one loan and one view are outstanding. The public loan/view objects point at this
+  // core; if the socket is closed while one still exists, the core outlives the socket until
+  // the last of them is gone (orphan()/finished()), so that they can tell they are stale.
+  // Inline fast paths as for send/recv: "a pipe lent room / had a frame / took the commit".
+  status loan(std::size_t size, send_flags flags) noexcept {  // ok: lent() holds the loan
+    if (send_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+      return loan_slow(size, flags);
+    lent_ = lent_frame{size, &loan_heap_};
+    const status st = pattern_->lend(lent_);
+    if (st.ok() && lent_.to != nullptr) [[likely]] {
+      begin_loan();
+      return st;
+    }
+    return loan_rest(st, flags);
+  }
+  status commit(send_flags flags) noexcept {  // the outstanding loan
+    const bool more = has(flags, send_flags::more);
+    if (loan_out_ && !loan_orphaned_ && lent_.to != nullptr) [[likely]] {
+      const io_status r = lent_.to->commit_lent(lent_, more);
+      if (r == io_status::ok) [[likely]] {
+        pattern_->committed(lent_.to, more);
+        end_loan();
+        loan_handle_ = false;
+        return {};
+      }
+      return commit_rest(r, flags);
+    }
+    return commit_rest(io_status::closed, flags);
+  }
+  void drop_loan() noexcept {  // the loan object is gone
+    if (loan_out_) cancel_loan();
+    loan_handle_ = false;
+  }
+  status recv_view(recv_flags flags) noexcept {  // ok: viewed() holds the view
+    if (recv_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
+      return recv_view_slow(flags);
+    viewed_ = viewed_frame{&view_heap_};
+    const status st = pattern_->recv_view(viewed_);
+    if (st.ok()) [[likely]] {
+      rcvmore_ = viewed_.more;
+      recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
+      begin_view();
+      return st;
+    }
+    return st.again() ? recv_view_wait(flags) : st;
+  }
+  void release_view() noexcept {  // the view object is gone
+    if (view_out_) end_view();
+    view_handle_ = false;
+  }
+  [[nodiscard]] bool loan_outstanding() const noexcept { return loan_out_; }
+  [[nodiscard]] bool view_outstanding() const noexcept { return view_out_; }
+  [[nodiscard]] const lent_frame& lent() const noexcept { return lent_; }
+  [[nodiscard]] const viewed_frame& viewed() const noexcept { return viewed_; }
+  void orphan() noexcept { orphaned_ = true; }
+  [[nodiscard]] bool has_handles() const noexcept { return loan_handle_ || view_handle_; }
+  [[nodiscard]] bool finished() const noexcept { return orphaned_ && !has_handles(); }
+
   std::error_code set_int(int id, std::int64_t value);
   [[nodiscard]] result<std::int64_t> get_int(int id) const;
   std::error_code set_bytes(int id, std::string_view value);
@@ -106,6 +167,51 @@ class socket_core final : public pattern_host {
   status send_wait(out_frame& frame, send_flags flags) noexcept;
   status recv_slow(in_frame& frame, recv_flags flags) noexcept;
   status recv_wait(in_frame& frame, recv_flags flags) noexcept;
+  template <typename Frame>
+  status wait_for_frame(Frame& frame, recv_flags flags) noexcept;
+  status loan_slow(std::size_t size, send_flags flags) noexcept;
+  status loan_rest(status st, send_flags flags) noexcept;
+  status commit_rest(io_status r, send_flags flags) noexcept;
+  status recv_view_slow(recv_flags flags) noexcept;
+  status recv_view_wait(recv_flags flags) noexcept;
+  void cancel_loan() noexcept;
+  void begin_loan() noexcept {
+    loan_out_ = true;
+    loan_handle_ = true;
+    send_gate_ = true;
+  }
+  void end_loan() noexcept {
+    loan_heap_.clear();
+    lent_ = {};
+    loan_out_ = false;
+    loan_orphaned_ = false;
+    update_gates();
+    if (parked_[0] != nullptr || parked_[1] != nullptr) [[unlikely]]
+      reap_parked();
+  }
+  void begin_view() noexcept {
+    view_out_ = true;
+    view_handle_ = true;
+    recv_gate_ = true;
+  }
+  void end_view() noexcept {
+    // A parked pipe is closed but still holds the frame: releasing it there is still right.
+    if (viewed_.in_place) viewed_.from->release_view(viewed_);
+    view_heap_.clear();
+    viewed_ = {};
+    view_out_ = false;
+    update_gates();
+    if (parked_[0] != nullptr || parked_[1] != nullptr) [[unlikely]]
+      reap_parked();
+  }
+  void update_gates() noexcept {
+    send_gate_ = closed_ || loan_out_;
+    recv_gate_ = closed_ || view_out_;
+  }
+  // Destroys a pipe the socket is done with, or parks it (closed) while the outstanding loan or
+  // view points into it; reap_parked() destroys parked pipes nothing points into any more.
+  void retire(std::unique_ptr<pipe> p) noexcept;
+  void reap_parked() noexcept;
 
   // A receiver that got this many messages in a row without waiting is streaming.
   static constexpr int streaming_streak = 4;
@@ -128,8 +234,26 @@ class socket_core final : public pattern_host {
   std::vector<endpoint_entry> endpoints_;
   std::uint64_t next_origin_ = 1;
   bool closed_ = false;
+  // The fast paths test one flag each: send_gate_ = closed_ || loan_out_, recv_gate_ = closed_ ||
+  // view_out_ (update_gates()), so that zero copy costs plain send/recv nothing.
+  bool send_gate_ = false;
+  bool recv_gate_ = false;
   bool rcvmore_ = false;
   int recv_streak_ = 0;  // receives in a row that found data without waiting
+
+  // Zero copy. loan_out_/view_out_: outstanding; *_handle_: a public loan/view object points
+  // here (it may outlive the loan, which close() cancels); orphaned_: the socket handle is gone.
+  lent_frame lent_{};
+  viewed_frame viewed_{};
+  message loan_heap_;  // a loan's frame when it is not lent in place
+  message view_heap_;  // a view's frame when it is not shown in place
+  bool loan_out_ = false;
+  bool view_out_ = false;
+  bool loan_orphaned_ = false;  // the lending pipe was removed: commit swallows the frame
+  bool loan_handle_ = false;
+  bool view_handle_ = false;
+  bool orphaned_ = false;
+  std::array<std::unique_ptr<pipe>, 2> parked_;  // removed pipes the loan or view points into
 
   // Inbox: written by other threads under inbox_mutex_; has_mail_ tells the owner to look.
   alignas(64) std::atomic<bool> has_mail_{false};

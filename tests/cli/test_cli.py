@@ -74,6 +74,18 @@ def test_thr(binary):
     check(abs(obj["mb_per_s"] - expect_mb) <= 1e-6 * expect_mb, f"{label}: mb_per_s {obj['mb_per_s']} != {expect_mb}")
 
 
+def test_thr_apis(binary):
+    for api in ("message", "bytes", "zero-copy"):
+        for size in ("64", "100000"):
+            label = f"thr --api {api} --size {size}"
+            obj = one_json_object(label, *run(binary, ["thr", "inproc://t", "--count", "5000", "--size", size,
+                                                       "--api", api, "--json"]))
+            if obj is None or not has_fields(label, obj, ["msgs_per_s", "api"]):
+                continue
+            check(obj["api"] == api, f"{label}: api {obj['api']!r}")
+            check(obj["msgs_per_s"] > 0, f"{label}: msgs_per_s {obj['msgs_per_s']}")
+
+
 def test_text_and_info(binary):
     rc, out, err = run(binary, ["lat", "inproc://t", "--count", "500", "--size", "1024", "--wait", "block"])
     check(rc == 0 and "p50" in out, f"lat (text, block): exit {rc}, stdout {out!r}, stderr {err!r}")
@@ -102,6 +114,8 @@ BAD = [
     (["lat", "inproc://t", "--cpus", "a,b"], "non-numeric cpus"),
     (["thr", "inproc://t", "--cpus", "0,99999"], "unavailable cpu"),
     (["lat", "inproc://t", "--wait", "sometimes"], "unknown wait strategy"),
+    (["thr", "inproc://t", "--api", "telepathy"], "unknown api"),
+    (["lat", "inproc://t", "--api", "zero-copy"], "api for lat"),
     (["lat", "nosuch://t", "--count", "10"], "unknown transport scheme"),
     (["thr", "inproc-without-scheme", "--count", "10"], "malformed endpoint"),
 ]
@@ -123,7 +137,7 @@ def main():
         print("usage: test_cli.py <path to the shoal binary>", file=sys.stderr)
         return 2
     binary = sys.argv[1]
-    for test in (test_lat, test_thr, test_text_and_info, test_bad_arguments):
+    for test in (test_lat, test_thr, test_thr_apis, test_text_and_info, test_bad_arguments):
         test(binary)
     for f in failures:
         print("FAIL:", f)

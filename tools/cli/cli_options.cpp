@@ -65,6 +65,19 @@ std::string apply(cli_options& o, std::string_view name, std::string_view value,
     o.run.wait = *w;
     return {};
   }
+  if (name == "--api") {
+    if (lat) return quoted(name, value).append(": --api is for thr only");
+    if (value == "message") {
+      o.run.api = bench::thr_api::message;
+    } else if (value == "bytes") {
+      o.run.api = bench::thr_api::bytes;
+    } else if (value == "zero-copy") {
+      o.run.api = bench::thr_api::zero_copy;
+    } else {
+      return quoted(name, value).append(": expected message, bytes or zero-copy");
+    }
+    return {};
+  }
   return quoted("unknown option", name);
 }
 
@@ -113,7 +126,8 @@ std::optional<cli_options> parse_cli(int argc, char** argv, std::string& error) 
     if (const auto eq = arg.find('='); eq != std::string_view::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
-    } else if (name == "--size" || name == "--count" || name == "--warmup" || name == "--cpus" || name == "--wait") {
+    } else if (name == "--size" || name == "--count" || name == "--warmup" || name == "--cpus" || name == "--wait" ||
+               name == "--api") {
       if (i + 1 >= argc) {
         error = std::string(name).append(" needs a value");
         return std::nullopt;
@@ -142,8 +156,10 @@ const char* usage() noexcept {
          "  lat <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--json]\n"
          "      PAIR ping-pong between two pinned threads; prints round-trip percentiles.\n"
          "      Defaults: --size 64 --count 100000, warm-up count/10 (at most 100000).\n"
-         "  thr <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--json]\n"
+         "  thr <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--api A] [--json]\n"
          "      PUSH/PULL one-way throughput between two pinned threads (MB = 10^6 bytes).\n"
+         "      --api: message (default: a fresh message each), bytes (copied from a buffer), or\n"
+         "      zero-copy (loan/commit, written from that buffer; recv_view, one word read).\n"
          "      Defaults: --size 64 --count 1000000, warm-up count/10 (at most 100000).\n"
          "  version   prints the version and the transports compiled in\n"
          "  help      prints this text\n"

@@ -64,10 +64,12 @@ int run_thr(const cli_options& o) {
   if (!r) return report_failure("thr", r.error());
   if (o.json) {
     bench::json_object j = echo_fields("thr", o.run);
+    j.add("api", bench::to_string(o.run.api));
     j.add("msgs_per_s", r->msgs_per_s()).add("mb_per_s", r->mb_per_s()).add("seconds", r->seconds);
     std::printf("%s\n", j.str().c_str());
   } else {
     print_header("thr", o.run, "messages");
+    std::printf("api %s\n", bench::to_string(o.run.api));
     std::printf("%.3f M msg/s, %.1f MB/s (%llu messages in %.4f s)\n", r->msgs_per_s() / 1e6, r->mb_per_s(),
                 static_cast<unsigned long long>(r->messages), r->seconds);
   }

@@ -8,3 +8,4 @@
 #include "shoal/result.hpp"
 #include "shoal/socket.hpp"
 #include "shoal/topology.hpp"
+#include "shoal/zero_copy.hpp"

@@ -17,6 +17,7 @@
 #include "shoal/message.hpp"
 #include "shoal/options.hpp"
 #include "shoal/result.hpp"
+#include "shoal/zero_copy.hpp"
 
 namespace shoal {
 
@@ -67,8 +68,27 @@ class socket {
   // (the rest is truncated, as zmq_recv does). rcvmore tells whether more frames follow.
   [[nodiscard]] result<std::size_t> recv(std::span<std::byte> buf, recv_flags flags = recv_flags::none);
 
+  // Zero copy (rules and examples in shoal/zero_copy.hpp). loan() lends room for one frame of
+  // `size` bytes on the connection the next send() would use, applying the HWM now: it blocks,
+  // times out (sndtimeo) or returns errc::again with dontwait exactly like send(). errc::fsm
+  // while another loan is outstanding; errc::msgsize when no connection could ever take the
+  // frame (across processes: more than one ring record); errc::notsup on a socket that cannot
+  // send.
+  [[nodiscard]] result<shoal::loan> loan(std::size_t size, send_flags flags = send_flags::none);
+  // Sends the loaned frame (send_flags::more: more frames of the message follow). On a ring it
+  // never waits; on a connection that could not lend in place it waits like send() (dontwait,
+  // sndtimeo) and, on errc::again, the loan stays outstanding to commit again or drop. On
+  // success, and on errc::msgsize (the message was dropped), the loan is over. errc::inval for
+  // a loan that is not outstanding on this socket (empty, committed, dropped, another socket's).
+  [[nodiscard]] std::error_code commit(shoal::loan&& l, send_flags flags = send_flags::none);
+  // Receives one frame without copying it: the view shows it where it lies until released.
+  // Blocks, times out (rcvtimeo) or returns errc::again like recv(); errc::fsm while another
+  // view is outstanding. rcvmore and view::more() tell whether more frames follow.
+  [[nodiscard]] result<shoal::view> recv_view(recv_flags flags = recv_flags::none);
+
   // Closes the socket: idempotent, never blocks. Messages already handed to a peer stay
-  // readable by it unless linger is 0.
+  // readable by it unless linger is 0. An outstanding loan is cancelled and an outstanding view
+  // released (their objects stay safe to destroy; their memory is gone).
   void close() noexcept;
 
   // Typed options: s.set(shoal::opt::sndhwm, 100); auto hwm = s.get(shoal::opt::sndhwm);

@@ -26,12 +26,14 @@ class fair_queue {
 
   [[nodiscard]] bool empty() const noexcept { return pipes_.empty(); }
 
-  // Receives one frame; `from` (optional) reports the pipe it came from.
-  status recv(in_frame& f, pattern_host& host, pipe** from = nullptr) noexcept {
+  // Receives one frame (in_frame), or views one in place (viewed_frame: pipe::read_view, the
+  // same rules); `from` (optional) reports the pipe it came from.
+  template <typename Frame>
+  status recv(Frame& f, pattern_host& host, pipe** from = nullptr) noexcept {
     if (active_ != nullptr) {
       // Frames of a message are committed together, so the rest is already there.
       pipe* p = active_;
-      const io_status st = p->read(f);
+      const io_status st = take(p, f);
       if (st == io_status::ok) {
         if (!f.more) {
           active_ = nullptr;
@@ -49,7 +51,7 @@ class fair_queue {
     std::size_t tried = 0;
     while (tried < pipes_.size()) {
       pipe* p = pipes_[current_];
-      switch (p->read(f)) {
+      switch (take(p, f)) {
         case io_status::ok:
           if (f.more) {
             active_ = p;
@@ -77,6 +79,8 @@ class fair_queue {
   }
 
  private:
+  static io_status take(pipe* p, in_frame& f) noexcept { return p->read(f); }
+  static io_status take(pipe* p, viewed_frame& f) noexcept { return p->read_view(f); }
   void advance() noexcept {
     if (++current_ >= pipes_.size()) current_ = 0;
   }

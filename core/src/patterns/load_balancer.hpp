@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "patterns/pattern.hpp"
@@ -29,32 +30,51 @@ class load_balancer {
 
   [[nodiscard]] bool empty() const noexcept { return pipes_.empty(); }
 
-  status send(out_frame& f, pattern_host& host) noexcept {
+  // Sends one frame (out_frame), or has the chosen pipe lend room for one (lent_frame: see
+  // pattern::lend; the state changes in committed()). One body for both, so that a loan goes
+  // exactly where a send would; the kind of frame is known at compile time.
+  template <typename Frame>
+  status send(Frame& f, pattern_host& host) noexcept {
+    constexpr bool lending = std::is_same_v<Frame, lent_frame>;
     if (dropping_) {
       // Remaining frames of a message whose pipe died: swallow them, as libzmq does.
-      dropping_ = f.more;
-      consume(f);
+      if constexpr (lending) {
+        f.to = nullptr;
+      } else {
+        dropping_ = f.more;
+        consume(f);
+      }
       return {};
     }
     if (active_ != nullptr) {
-      switch (active_->write(f)) {
+      switch (put(active_, f)) {
         case io_status::ok:
-          if (!f.more) finish_message();
+          if constexpr (!lending) {
+            if (!f.more) finish_message();
+          }
           return {};
         case io_status::again:
           return again_status;
-        case io_status::too_big: {
-          active_->rollback();
-          active_ = nullptr;
-          dropping_ = f.more;
-          return fail_status(errc::msgsize, "multipart message exceeds the pipe's capacity; it was dropped");
-        }
+        case io_status::too_big:
+          if constexpr (lending) {
+            // Nothing was lent and nothing changes: the message stays open for smaller frames.
+            return fail_status(errc::msgsize, "frame exceeds what the unfinished message may still take");
+          } else {
+            active_->rollback();
+            active_ = nullptr;
+            dropping_ = f.more;
+            return fail_status(errc::msgsize, "multipart message exceeds the pipe's capacity; it was dropped");
+          }
         case io_status::closed: {
           pipe* dead = active_;
-          detach(dead);
+          detach(dead);  // sets dropping_
           host.drop_pipe(dead);
-          dropping_ = f.more;
-          consume(f);
+          if constexpr (lending) {
+            f.to = nullptr;
+          } else {
+            dropping_ = f.more;
+            consume(f);
+          }
           return {};
         }
       }
@@ -62,12 +82,14 @@ class load_balancer {
     std::size_t tried = 0;
     while (tried < pipes_.size()) {
       pipe* p = pipes_[current_];
-      switch (p->write(f)) {
+      switch (put(p, f)) {
         case io_status::ok:
-          if (f.more) {
-            active_ = p;
-          } else {
-            advance();
+          if constexpr (!lending) {
+            if (f.more) {
+              active_ = p;
+            } else {
+              advance();
+            }
           }
           return {};
         case io_status::again:
@@ -75,7 +97,7 @@ class load_balancer {
           ++tried;
           break;
         case io_status::too_big:
-          dropping_ = f.more;  // the rest of this message must not go out as a message of its own
+          if constexpr (!lending) dropping_ = f.more;  // the rest must not go out as a message of its own
           return fail_status(errc::msgsize, "frame exceeds the pipe's capacity");
         case io_status::closed:
           detach(p);
@@ -86,6 +108,19 @@ class load_balancer {
     return again_status;
   }
 
+  // A lent frame was committed (see pattern::committed): the bookkeeping a send does on success.
+  // The lending pipe is still pipes_[current_] (or active_): nothing was sent in between, and
+  // detach() keeps current_ on the same pipe.
+  void committed(pipe* p, bool more) noexcept {
+    if (p == nullptr) {
+      dropping_ = more;
+    } else if (more) {
+      active_ = p;
+    } else {
+      finish_message();
+    }
+  }
+
   // True when send() of a new message's first frame might succeed now.
   [[nodiscard]] bool writable() noexcept {
     if (active_ != nullptr || dropping_) return true;
@@ -93,6 +128,8 @@ class load_balancer {
   }
 
  private:
+  static io_status put(pipe* p, out_frame& f) noexcept { return p->write(f); }
+  static io_status put(pipe* p, lent_frame& f) noexcept { return p->lend(f); }
   static void consume(out_frame& f) noexcept {
     if (f.msg != nullptr) f.msg->clear();
   }

@@ -1,4 +1,6 @@
 // PAIR: exactly one peer; frames go to it and come from it. A second peer is refused.
+#include <type_traits>
+
 #include "patterns/pattern.hpp"
 #include "patterns/patterns.hpp"
 
@@ -56,12 +58,61 @@ class pair_pattern final : public pattern {
     return again_status;
   }
 
+  // A loan goes where send() would go; the state changes in committed().
+  status lend(lent_frame& f) noexcept override {
+    if (dropping_) {
+      f.to = nullptr;  // swallowed at commit, like send() swallows it
+      return {};
+    }
+    if (peer_ == nullptr) return again_status;
+    switch (peer_->lend(f)) {
+      case io_status::ok:
+        return {};
+      case io_status::again:
+        return again_status;
+      case io_status::too_big:
+        // Nothing was lent and nothing changes: an unfinished message stays open.
+        return fail_status(errc::msgsize, "frame exceeds what the pipe can take; nothing was sent");
+      case io_status::closed: {
+        const bool mid_message = sending_;
+        sending_ = false;
+        drop();
+        if (!mid_message) return again_status;  // retry on the next peer
+        dropping_ = true;                       // the rest of this message goes nowhere (committed() settles `more`)
+        f.to = nullptr;
+        return {};
+      }
+    }
+    return again_status;
+  }
+
+  void committed(pipe* p, bool more) noexcept override {
+    if (p == nullptr) {
+      dropping_ = more;
+      sending_ = false;
+    } else {
+      sending_ = more;
+    }
+  }
+
   bool can_send() noexcept override { return peer_ != nullptr && peer_->writable(); }
   bool can_recv() noexcept override { return peer_ != nullptr && peer_->readable(); }
 
-  status recv(in_frame& f) noexcept override {
+  status recv(in_frame& f) noexcept override { return take(f); }
+  status recv_view(viewed_frame& f) noexcept override { return take(f); }
+
+ private:
+  // recv() and recv_view(): one body, the kind of read chosen at compile time.
+  template <typename Frame>
+  status take(Frame& f) noexcept {
     if (peer_ == nullptr) return again_status;
-    switch (peer_->read(f)) {
+    io_status st{};
+    if constexpr (std::is_same_v<Frame, viewed_frame>) {
+      st = peer_->read_view(f);
+    } else {
+      st = peer_->read(f);
+    }
+    switch (st) {
       case io_status::ok:
         return {};
       case io_status::closed:
@@ -74,7 +125,6 @@ class pair_pattern final : public pattern {
     return again_status;
   }
 
- private:
   void drop() noexcept {
     pipe* dead = peer_;
     peer_ = nullptr;

@@ -42,6 +42,24 @@ class pattern {
   virtual bool can_send() noexcept = 0;
   virtual bool can_recv() noexcept = 0;
 
+  // Zero copy (socket::loan / commit / recv_view). lend() routes a frame exactly as send()
+  // would (same pipe, same again and errors) but has the pipe lend room for it (pipe::lend)
+  // instead of writing it, and leaves the pattern's state as it was: the frame is not sent yet.
+  // f.to names the pipe that lent it, or is null when the pattern swallows the frame (the rest
+  // of a message that can no longer be delivered whole). committed(p, more) then records the
+  // frame as sent: p is f.to, or null when the frame was swallowed or p was removed meanwhile
+  // (the rest of that message must be swallowed too). A dropped loan changes nothing. Between
+  // lend() and committed() the socket sends nothing else.
+  // recv_view() is recv() through pipe::read_view: the frame counts as received at once.
+  // The defaults refuse (notsup), for socket types that neither send nor receive that way.
+  virtual status lend(lent_frame& /*f*/) noexcept {
+    return fail_status(errc::notsup, "this socket type has no zero-copy send");
+  }
+  virtual void committed(pipe* /*p*/, bool /*more*/) noexcept {}
+  virtual status recv_view(viewed_frame& /*f*/) noexcept {
+    return fail_status(errc::notsup, "this socket type has no zero-copy receive");
+  }
+
  protected:
   pattern_host& host() noexcept { return host_; }
 

@@ -16,9 +16,14 @@ class push_pattern final : public pattern {
   }
   void detach(pipe* p) noexcept override { lb_.detach(p); }
   status send(out_frame& f) noexcept override { return lb_.send(f, host()); }
+  status lend(lent_frame& f) noexcept override { return lb_.send(f, host()); }
+  void committed(pipe* p, bool more) noexcept override { lb_.committed(p, more); }
   bool can_send() noexcept override { return lb_.writable(); }
   bool can_recv() noexcept override { return true; }  // recv() fails at once with notsup
   status recv(in_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PUSH socket cannot receive"); }
+  status recv_view(viewed_frame& /*f*/) noexcept override {
+    return fail_status(errc::notsup, "a PUSH socket cannot receive");
+  }
 
  private:
   load_balancer lb_;
@@ -33,7 +38,9 @@ class pull_pattern final : public pattern {
   }
   void detach(pipe* p) noexcept override { fq_.detach(p); }
   status send(out_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PULL socket cannot send"); }
+  status lend(lent_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PULL socket cannot send"); }
   status recv(in_frame& f) noexcept override { return fq_.recv(f, host()); }
+  status recv_view(viewed_frame& f) noexcept override { return fq_.recv(f, host()); }
   bool can_send() noexcept override { return true; }  // send() fails at once with notsup
   bool can_recv() noexcept override { return fq_.readable(); }
 
