@@ -22,6 +22,14 @@ enum class io_status : std::uint8_t {
   too_big,  // write: the frame (or the unfinished multipart message) can never fit this pipe
 };
 
+// What a socket asks of the pipes its transports make for it: options that act inside a pipe
+// (opt::fragment, opt::maxmsgsize). A transport passes socket_options::pipe to each pipe it
+// makes; a pipe reads them once, when it is made.
+struct pipe_options {
+  bool fragment = true;          // stream messages too large for one record (else: too_big)
+  std::int64_t maxmsgsize = -1;  // inbound bytes per message; -1 = no limit
+};
+
 // A frame going out: either bytes to copy, or a message whose content may be moved (zero copy).
 struct out_frame {
   std::span<const std::byte> bytes;  // the content (msg->bytes() when msg is set)

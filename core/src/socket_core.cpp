@@ -14,6 +14,7 @@ namespace {
 constexpr int opt_rcvmore = 13;
 constexpr int opt_type = 16;
 constexpr int opt_linger = 17;
+constexpr int opt_maxmsgsize = 22;
 constexpr int opt_sndhwm = 23;
 constexpr int opt_rcvhwm = 24;
 constexpr int opt_rcvtimeo = 27;
@@ -21,6 +22,7 @@ constexpr int opt_sndtimeo = 28;
 constexpr int opt_last_endpoint = 32;
 constexpr int opt_wait = 1000;
 constexpr int opt_spin_ns = 1001;
+constexpr int opt_fragment = 1002;
 
 // How long a streaming receiver stays off an empty pipe: ~8 pause instructions, a few cache-line
 // round trips on current x86 (25 ns per pause on Zen 4, ~40 on Sapphire Rapids).
@@ -301,6 +303,14 @@ std::error_code socket_core::set_int(int id, std::int64_t v) {
       if (v < 0 || v > 10'000'000'000) return bad_value(id, v, "nanoseconds from 0 to 10 s");
       opts_.spin_ns = v;
       return {};
+    case opt_maxmsgsize:
+      if (v < -1) return bad_value(id, v, "bytes, or -1 for no limit");
+      opts_.pipe.maxmsgsize = v;
+      return {};
+    case opt_fragment:
+      if (v != 0 && v != 1) return bad_value(id, v, "0 or 1");
+      opts_.pipe.fragment = v == 1;
+      return {};
     case opt_rcvmore:
     case opt_type:
     case opt_last_endpoint:
@@ -327,6 +337,10 @@ result<std::int64_t> socket_core::get_int(int id) const {
       return static_cast<std::int64_t>(opts_.wait);
     case opt_spin_ns:
       return opts_.spin_ns;
+    case opt_maxmsgsize:
+      return opts_.pipe.maxmsgsize;
+    case opt_fragment:
+      return std::int64_t{opts_.pipe.fragment ? 1 : 0};
     case opt_rcvmore:
       return std::int64_t{rcvmore_ ? 1 : 0};
     case opt_type:

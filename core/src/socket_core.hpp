@@ -32,6 +32,7 @@ struct socket_options {
   std::int64_t sndtimeo_ms = -1;
   wait_strategy wait = wait_strategy::block;
   std::int64_t spin_ns = 20'000;
+  pipe_options pipe;  // fragment, maxmsgsize
   std::string last_endpoint;
 };
 
