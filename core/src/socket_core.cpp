@@ -241,8 +241,14 @@ status socket_core::send_slow(out_frame& frame, send_flags flags) noexcept {
 }
 
 status socket_core::send_wait(out_frame& frame, send_flags flags) noexcept {
-  if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return again_status;
-  return block(opts_.sndtimeo_ms, [&] { return pattern_->can_send() ? pattern_->send(frame) : again_status; });
+  status st = again_status;
+  if (!has(flags, send_flags::dontwait) && opts_.sndtimeo_ms != 0) {
+    st = block(opts_.sndtimeo_ms, [&] { return pattern_->can_send() ? pattern_->send(frame) : again_status; });
+  }
+  // Not sent after all: a pipe may hold part of a large frame, which the caller may now change
+  // or free. What was taken of it is withdrawn (the peer never sees it) and a retry starts over.
+  if (st.again() || st.value() == static_cast<int>(errc::term)) st = pattern_->give_up(frame, st);
+  return st;
 }
 
 status socket_core::recv_slow(in_frame& frame, recv_flags flags) noexcept {
