@@ -449,12 +449,12 @@ io_status ring_pipe::read(in_frame& frame) noexcept {
   // committed whole and is delivered whole.
   if (in_.writer_discarded() && !reading_message_) [[unlikely]]
     return io_status::closed;
-  if (rec.type != plain_type_) [[unlikely]] {
-    if (rec.type != ring::record_type::external || plain_type_ == no_type) return read_special(frame, rec);
-  }
+  const bool plain = rec.type == plain_type_;  // data, unless the slow path must see it
+  if (!plain && (rec.type != ring::record_type::external || plain_type_ == no_type)) [[unlikely]]
+    return read_special(frame, rec);
   frame.more = rec.more();
   reading_message_ = frame.more;
-  if (rec.type == ring::record_type::data) {
+  if (plain) {
     frame.size = rec.length;
     if (frame.msg != nullptr) {
       message_access::assign_copy(*frame.msg, rec.payload, rec.length);

@@ -90,8 +90,8 @@ inline constexpr std::size_t cache_line = 64;
 
 enum class record_type : std::uint8_t { data = 1, padding = 2, external = 3, stream = 4, fragment = 5, abort = 6 };
 inline constexpr std::uint8_t flag_more = 1;
-// Header bits that must be zero: flag bits 1-7 and the reserved field.
-inline constexpr std::uint64_t header_must_be_zero = ~std::uint64_t{0} << 41;
+// Header bits from this one up must be zero: flag bits 1-7 and the reserved field.
+inline constexpr unsigned header_defined_bits = 41;
 // The first fragment of a frame starts with the frame's full size.
 inline constexpr std::uint64_t fragment_prefix = sizeof(std::uint64_t);
 
@@ -119,6 +119,10 @@ inline constexpr std::size_t record_align = cache_line;  // every record starts 
 }
 [[nodiscard]] constexpr std::uint16_t header_reserved(std::uint64_t h) noexcept {
   return static_cast<std::uint16_t>(h >> 48);
+}
+// A bit no version defines is set (a flag other than MORE, or the reserved field).
+[[nodiscard]] constexpr bool header_has_undefined_bits(std::uint64_t h) noexcept {
+  return (h >> header_defined_bits) != 0;
 }
 
 // Shared between producer and consumer. Each group sits on its own cache line so the two sides

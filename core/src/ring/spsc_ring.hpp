@@ -390,7 +390,7 @@ class reader {
       const std::uint32_t len = header_length(h);
       const auto type = static_cast<record_type>(header_type(h));
       const std::uint64_t rec = record_bytes(len);
-      if ((h & header_must_be_zero) != 0 || rec > capacity_ - off) return peek_status::corrupt;
+      if (header_has_undefined_bits(h) || rec > capacity_ - off) return peek_status::corrupt;
       if (type == record_type::padding) {
         if (off + rec != capacity_) return peek_status::corrupt;
         head_ += rec;
@@ -457,7 +457,7 @@ class reader {
       const std::uint64_t off = pos & mask_;
       const std::uint64_t h = detail::word(base_, off).load(std::memory_order_acquire);
       const std::uint64_t rec = record_bytes(header_length(h));
-      if (h == 0 || (h & header_must_be_zero) != 0 || rec > capacity_ - off) return false;
+      if (h == 0 || header_has_undefined_bits(h) || rec > capacity_ - off) return false;
       const auto type = static_cast<record_type>(header_type(h));
       if (type == record_type::padding) {
         if (off + rec != capacity_) return false;
