@@ -28,6 +28,10 @@ constexpr std::uint64_t copy_limit = std::uint64_t{2} * 1024;
 // a quarter of that.
 constexpr std::uint64_t piece_divisor = 8;
 constexpr std::uint64_t min_piece = 4096;
+// A frame assembled in a buffer this large asks for huge pages: a fresh 64 MiB buffer costs 16384
+// page faults in 4 KiB pages, which (measured on the development machine, a KVM guest) make
+// writing it 3-4x slower than the copy alone; in 2 MiB pages it takes 32.
+constexpr std::uint64_t huge_frame = std::uint64_t{4} << 20;
 // A streamed message may have at most this many frames: the receiver keeps one message object
 // per frame until the last arrives (8 MiB of them at this bound), whatever the frames' sizes.
 constexpr std::size_t max_stream_frames = std::size_t{1} << 16;
@@ -70,6 +74,7 @@ class stream_assembly {
           len -= ring::fragment_prefix;
           if (!start_frame(size, max_msg)) return false;
           if (!message_access::try_assign_uninit(cur_, static_cast<std::size_t>(size))) return false;
+          if (size >= huge_frame) sys::advise_huge_pages(cur_.data(), cur_.size());
           in_frame_ = true;
           filled_ = 0;
         }
