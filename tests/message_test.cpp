@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -136,6 +137,24 @@ TEST(Message, TakeAndAdoptExternalKeepsOneReference) {
   EXPECT_EQ(n.size(), sizeof data);
   n.clear();
   EXPECT_EQ(probe.calls.load(), 1);
+}
+
+TEST(Message, TryAssignUninitNeverAborts) {
+  message m(std::string_view("old content"));
+  ASSERT_TRUE(detail::message_access::try_assign_uninit(m, 10));
+  EXPECT_EQ(m.size(), 10U);
+  EXPECT_FALSE(m.is_shared());
+  ASSERT_TRUE(detail::message_access::try_assign_uninit(m, 1 << 20));
+  EXPECT_EQ(m.size(), 1U << 20);
+  EXPECT_TRUE(m.is_shared());
+  std::memset(m.data(), 'z', m.size());
+  EXPECT_EQ(m.view().back(), 'z');
+  // A size no allocation can satisfy (a hostile peer may announce one): false, and m is empty.
+  EXPECT_FALSE(detail::message_access::try_assign_uninit(m, SIZE_MAX));
+  EXPECT_TRUE(m.empty());
+  EXPECT_FALSE(detail::message_access::try_assign_uninit(m, SIZE_MAX / 2 + 1));
+  EXPECT_TRUE(m.empty());
+  EXPECT_EQ(detail::buffer::try_allocate(SIZE_MAX - 8), nullptr);
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ TEST(Options, DefaultsMatchLibzmq) {
   EXPECT_EQ(*s.get(opt::type), socket_type::push);
   EXPECT_FALSE(*s.get(opt::rcvmore));
   EXPECT_EQ(*s.get(opt::last_endpoint), "");
+  EXPECT_EQ(*s.get(opt::maxmsgsize), -1);
+  EXPECT_TRUE(*s.get(opt::fragment));
 }
 
 TEST(Options, ContextDefaultsReachNewSockets) {
@@ -43,6 +45,8 @@ TEST(Options, TypedSetAndGetRoundTrip) {
   ASSERT_FALSE(s.set(opt::sndtimeo, 0ms));
   ASSERT_FALSE(s.set(opt::wait, wait_strategy::spin));
   ASSERT_FALSE(s.set(opt::spin_ns, 1234));
+  ASSERT_FALSE(s.set(opt::maxmsgsize, std::int64_t{5} << 32));
+  ASSERT_FALSE(s.set(opt::fragment, false));
   EXPECT_EQ(*s.get(opt::sndhwm), 5);
   EXPECT_EQ(*s.get(opt::rcvhwm), 0);
   EXPECT_EQ(*s.get(opt::linger), 250ms);
@@ -50,6 +54,12 @@ TEST(Options, TypedSetAndGetRoundTrip) {
   EXPECT_EQ(*s.get(opt::sndtimeo), 0ms);
   EXPECT_EQ(*s.get(opt::wait), wait_strategy::spin);
   EXPECT_EQ(*s.get(opt::spin_ns), 1234);
+  EXPECT_EQ(*s.get(opt::maxmsgsize), std::int64_t{5} << 32);
+  EXPECT_FALSE(*s.get(opt::fragment));
+  ASSERT_FALSE(s.set(opt::maxmsgsize, -1));
+  ASSERT_FALSE(s.set(opt::fragment, true));
+  EXPECT_EQ(*s.get(opt::maxmsgsize), -1);
+  EXPECT_TRUE(*s.get(opt::fragment));
 }
 
 TEST(Options, NumericIdsMatchLibzmq) {
@@ -60,6 +70,12 @@ TEST(Options, NumericIdsMatchLibzmq) {
   EXPECT_EQ(*s.get_int(16), 0);  // ZMQ_TYPE of PAIR
   ASSERT_FALSE(s.bind("inproc://numeric-ids"));
   EXPECT_EQ(*s.get_bytes(32), "inproc://numeric-ids");  // ZMQ_LAST_ENDPOINT
+  ASSERT_FALSE(s.set_int(22, 1 << 20));                 // ZMQ_MAXMSGSIZE
+  EXPECT_EQ(*s.get(opt::maxmsgsize), 1 << 20);
+  EXPECT_EQ(*s.get_int(22), 1 << 20);
+  ASSERT_FALSE(s.set_int(1002, 0));  // shoal's fragment
+  EXPECT_FALSE(*s.get(opt::fragment));
+  EXPECT_EQ(*s.get_int(1002), 0);
 }
 
 TEST(Options, InvalidValuesAreRejectedWithDetail) {
@@ -71,6 +87,12 @@ TEST(Options, InvalidValuesAreRejectedWithDetail) {
   EXPECT_EQ(s.set_int(1000, 7), make_error_code(errc::inval));  // no such wait strategy
   EXPECT_EQ(s.set(opt::spin_ns, -5), make_error_code(errc::inval));
   EXPECT_EQ(*s.get(opt::sndhwm), 1000);  // unchanged
+  EXPECT_EQ(s.set(opt::maxmsgsize, -2), make_error_code(errc::inval));
+  EXPECT_NE(error_detail().find("-1 for no limit"), std::string::npos);
+  EXPECT_EQ(s.set_int(1002, 2), make_error_code(errc::inval));
+  EXPECT_EQ(s.set_int(1002, -1), make_error_code(errc::inval));
+  EXPECT_EQ(*s.get(opt::maxmsgsize), -1);  // unchanged
+  EXPECT_TRUE(*s.get(opt::fragment));
 }
 
 TEST(Options, UnknownAndReadOnlyIds) {
@@ -84,6 +106,8 @@ TEST(Options, UnknownAndReadOnlyIds) {
   EXPECT_EQ(s.set_bytes(32, "x"), make_error_code(errc::inval));
   EXPECT_EQ(s.get_int(32).error(), make_error_code(errc::inval));    // string option as int
   EXPECT_EQ(s.get_bytes(23).error(), make_error_code(errc::inval));  // int option as string
+  EXPECT_EQ(s.get_bytes(22).error(), make_error_code(errc::inval));
+  EXPECT_EQ(s.get_bytes(1002).error(), make_error_code(errc::inval));
   EXPECT_EQ(s.set_bytes(23, "x"), make_error_code(errc::inval));
 }
 

@@ -3,6 +3,7 @@
 // batched position publication.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -29,25 +30,28 @@ struct test_ring {
   test_ring(const test_ring&) = delete;
   test_ring& operator=(const test_ring&) = delete;
 
-  claim_status put(std::string_view s, bool more = false) {
+  claim_status put(std::string_view s, bool more = false, record_type type = record_type::data) {
     claim_status st{};
     std::byte* p = w.claim(s.size(), st);
     if (p == nullptr) return st;
     std::memcpy(p, s.data(), s.size());
-    w.commit(record_type::data, more ? flag_more : 0);
+    w.commit(type, more ? flag_more : 0);
     return st;
   }
   // Returns the next record's payload, or "<empty>" / "<corrupt>".
-  std::string get(bool* more = nullptr) {
+  std::string get(bool* more = nullptr, record_type* type = nullptr) {
     record rec{};
     const peek_status st = r.peek(rec);
     if (st == peek_status::empty) return "<empty>";
     if (st == peek_status::corrupt) return "<corrupt>";
     std::string out(reinterpret_cast<const char*>(rec.payload), rec.length);
     if (more != nullptr) *more = rec.more();
+    if (type != nullptr) *type = rec.type;
     r.consume();
     return out;
   }
+  // Stores a raw header word at byte offset `off` of the data area, as a (hostile) producer could.
+  void poke(std::uint64_t off, std::uint64_t header) const { std::memcpy(data + off, &header, sizeof header); }
 
   std::uint64_t capacity;
   std::byte* data;
@@ -296,6 +300,242 @@ TEST(Ring, CorruptHeadersAreReported) {
     std::memcpy(t.data, &bad, sizeof bad);
     EXPECT_EQ(t.get(), "<corrupt>");
   }
+  for (int bit = 1; bit < 8; ++bit) {  // flag bits no version defines
+    test_ring t(min_capacity);
+    t.poke(0, make_header(8, record_type::data, static_cast<std::uint8_t>(1U << bit)));
+    EXPECT_EQ(t.get(), "<corrupt>") << "flag bit " << bit;
+  }
+  for (const int type : {0, 7, 255}) {
+    test_ring t(min_capacity);
+    t.poke(0, make_header(8, static_cast<record_type>(type), 0));
+    EXPECT_EQ(t.get(), "<corrupt>") << "type " << type;
+  }
+  {
+    // External records are refused by a reader of a ring shared with another process.
+    test_ring t(min_capacity);
+    t.r = reader(t.data, t.capacity, t.ctl.get(), false);
+    t.poke(0, make_header(24, record_type::external, 0));
+    EXPECT_EQ(t.get(), "<corrupt>");
+  }
+}
+
+// --- streams (ring_layout.hpp) ------------------------------------------------------------------
+
+// Moves both ends `bytes` (a multiple of 64) further through an empty ring.
+void advance(test_ring& t, std::uint64_t bytes) {
+  while (bytes != 0) {
+    const std::uint64_t rec = std::min<std::uint64_t>(bytes, 2048);
+    ASSERT_EQ(t.put(std::string(rec - header_size, 'x')), claim_status::ok);
+    ASSERT_EQ(t.get().size(), rec - header_size);
+    t.r.publish();
+    bytes -= rec;
+  }
+}
+
+TEST(RingStream, RecordsArePublishedAsTheyAreCommitted) {
+  test_ring t(min_capacity);
+  ASSERT_EQ(t.put("piece-1", true, record_type::fragment), claim_status::ok);
+  EXPECT_TRUE(t.w.streaming());
+  EXPECT_TRUE(t.w.in_message());
+  record_type type{};
+  bool more = false;
+  EXPECT_EQ(t.get(&more, &type), "piece-1");  // visible before the message is finished
+  EXPECT_EQ(type, record_type::fragment);
+  EXPECT_TRUE(more);
+  ASSERT_EQ(t.put("frame-1", true, record_type::stream), claim_status::ok);
+  ASSERT_EQ(t.put("frame-2", false, record_type::data), claim_status::ok);  // written as a stream record
+  EXPECT_FALSE(t.w.in_message());
+  EXPECT_EQ(t.get(&more, &type), "frame-1");
+  EXPECT_EQ(type, record_type::stream);
+  EXPECT_EQ(t.get(&more, &type), "frame-2");
+  EXPECT_EQ(type, record_type::stream);
+  EXPECT_FALSE(more);
+  // The next message is an ordinary one again.
+  ASSERT_EQ(t.put("plain"), claim_status::ok);
+  EXPECT_EQ(t.get(&more, &type), "plain");
+  EXPECT_EQ(type, record_type::data);
+}
+
+TEST(RingStream, AStreamMayOutgrowTheRing) {
+  test_ring t(min_capacity);
+  const std::string piece(1000, 's');
+  std::uint64_t written = 0;
+  for (int i = 0; i < 40; ++i) {  // ~40 KB through a 4 KiB ring
+    ASSERT_EQ(t.put(piece, i != 39, record_type::fragment), claim_status::ok) << i;
+    written += piece.size();
+    EXPECT_EQ(t.get(), piece);
+    t.r.publish();
+  }
+  EXPECT_EQ(written, 40000U);
+  EXPECT_FALSE(t.w.in_message());
+}
+
+TEST(RingStream, AStreamedMessageCountsOnceForTheHwm) {
+  test_ring t(min_capacity, 2);
+  const std::string piece(500, 'p');
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(t.put(piece, true, record_type::fragment), claim_status::ok) << i;
+    ASSERT_EQ(t.get(), piece);
+    t.r.publish();
+  }
+  ASSERT_EQ(t.put("end", false, record_type::stream), claim_status::ok);
+  EXPECT_EQ(t.w.queued_estimate(), 1U);
+  ASSERT_EQ(t.put("second"), claim_status::ok);
+  EXPECT_EQ(t.put("third"), claim_status::full);  // two messages queued (the stream counts once)
+  EXPECT_EQ(t.get(), "end");
+  t.r.publish();
+  EXPECT_EQ(t.ctl->msgs_read.load(), 1U);
+  EXPECT_EQ(t.put("third"), claim_status::ok);
+}
+
+TEST(RingStream, HeldMessageIsConvertedIntoAStream) {
+  test_ring t(min_capacity);
+  const std::string part(900, 'h');  // 960-byte records: two fit half the ring, a third does not
+  ASSERT_EQ(t.put(part, true), claim_status::ok);
+  ASSERT_EQ(t.put(part, true), claim_status::ok);
+  EXPECT_EQ(t.get(), "<empty>");  // held back
+  ASSERT_EQ(t.put(part, true), claim_status::too_big);
+  t.w.make_stream();
+  EXPECT_TRUE(t.w.streaming());
+  record_type type{};
+  bool more = false;
+  EXPECT_EQ(t.get(&more, &type), part);  // published now, re-typed
+  EXPECT_EQ(type, record_type::stream);
+  EXPECT_TRUE(more);
+  EXPECT_EQ(t.get(&more, &type), part);
+  EXPECT_EQ(type, record_type::stream);
+  t.r.publish();
+  for (int i = 0; i < 6; ++i) {  // now the message may go past half the ring
+    ASSERT_EQ(t.put(part, true), claim_status::ok) << i;
+    EXPECT_EQ(t.get(&more, &type), part);
+    EXPECT_EQ(type, record_type::stream);
+    t.r.publish();
+  }
+  ASSERT_EQ(t.put("last"), claim_status::ok);
+  EXPECT_EQ(t.get(&more, &type), "last");
+  EXPECT_EQ(type, record_type::stream);
+  EXPECT_FALSE(more);
+  EXPECT_EQ(t.get(), "<empty>");
+}
+
+TEST(RingStream, ConversionAcrossTheWrapPointKeepsPadding) {
+  test_ring t(min_capacity);
+  advance(t, 3072);  // move the tail near the end
+  const std::string part(700, 'w');
+  ASSERT_EQ(t.put(part, true), claim_status::ok);  // 768 bytes: ends 64 bytes before the wrap
+  ASSERT_EQ(t.put(part, true), claim_status::ok);  // padding, then at the start
+  t.w.make_stream();
+  record_type type{};
+  EXPECT_EQ(t.get(nullptr, &type), part);
+  EXPECT_EQ(type, record_type::stream);
+  EXPECT_EQ(t.get(nullptr, &type), part);  // the padding between them was skipped
+  EXPECT_EQ(type, record_type::stream);
+  ASSERT_EQ(t.put("z"), claim_status::ok);
+  EXPECT_EQ(t.get(), "z");
+}
+
+TEST(RingStream, RollbackOfAStreamWritesAnAbortRecord) {
+  test_ring t(min_capacity, 10);
+  ASSERT_EQ(t.put("a", true, record_type::fragment), claim_status::ok);
+  t.w.rollback(
+      [](record_type, const std::byte*, std::uint32_t) { ADD_FAILURE() << "published records are not released"; });
+  EXPECT_FALSE(t.w.in_message());
+  record_type type{};
+  bool more = true;
+  EXPECT_EQ(t.get(&more, &type), "a");
+  EXPECT_EQ(t.get(&more, &type), "");
+  EXPECT_EQ(type, record_type::abort);
+  EXPECT_FALSE(more);
+  t.r.publish();
+  EXPECT_EQ(t.ctl->msgs_read.load(), 1U);  // the aborted message counts once
+  EXPECT_EQ(t.w.queued_estimate(), 1U);
+}
+
+TEST(RingStream, AnAbortThatFindsTheRingFullGoesBeforeTheNextMessage) {
+  test_ring t(min_capacity);
+  const std::string piece(56, 'f');  // 64-byte records
+  for (int i = 0; i < 64; ++i) ASSERT_EQ(t.put(piece, true, record_type::fragment), claim_status::ok) << i;
+  t.w.rollback([](record_type, const std::byte*, std::uint32_t) {});  // no room for the abort now
+  EXPECT_FALSE(t.w.in_message());
+  EXPECT_EQ(t.put("next"), claim_status::full);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(t.get(), piece);
+  t.r.publish();
+  ASSERT_EQ(t.put("next"), claim_status::ok);  // abort first, then the message
+  for (int i = 0; i < 62; ++i) EXPECT_EQ(t.get(), piece);
+  record_type type{};
+  EXPECT_EQ(t.get(nullptr, &type), "");
+  EXPECT_EQ(type, record_type::abort);
+  EXPECT_EQ(t.get(nullptr, &type), "next");
+  EXPECT_EQ(type, record_type::data);
+}
+
+TEST(RingStream, AbortAtTheWrapPointIsPadded) {
+  test_ring t(min_capacity);
+  ASSERT_EQ(t.put(std::string(2040, 'x')), claim_status::ok);  // 2048 bytes
+  ASSERT_EQ(t.get().size(), 2040U);
+  t.r.publish();
+  ASSERT_EQ(t.put(std::string(1976, 'y'), true, record_type::fragment), claim_status::ok);  // to the last line
+  ASSERT_EQ(t.put(std::string(56, 'y'), true, record_type::fragment), claim_status::ok);    // ends at the wrap
+  ASSERT_EQ(t.get().size(), 1976U);
+  t.r.publish();
+  ASSERT_EQ(t.put(std::string(1920, 'z'), true, record_type::fragment), claim_status::ok);  // starts at 0
+  ASSERT_EQ(t.get().size(), 56U);
+  ASSERT_EQ(t.get().size(), 1920U);
+  t.r.publish();
+  // Only one line is left before the wrap point... and it is free; fill it, then abort at the wrap.
+  ASSERT_EQ(t.put(std::string(56, 'q'), true, record_type::fragment), claim_status::ok);
+  ASSERT_EQ(t.put(std::string(56, 'q'), true, record_type::fragment), claim_status::ok);
+  t.w.rollback([](record_type, const std::byte*, std::uint32_t) {});
+  record_type type{};
+  EXPECT_EQ(t.get().size(), 56U);
+  EXPECT_EQ(t.get().size(), 56U);
+  EXPECT_EQ(t.get(nullptr, &type), "");
+  EXPECT_EQ(type, record_type::abort);
+  EXPECT_EQ(t.get(), "<empty>");
+}
+
+TEST(RingStream, CloseMidStreamNeedsNoRoom) {
+  test_ring t(min_capacity);
+  const std::string piece(56, 'f');
+  for (int i = 0; i < 64; ++i) ASSERT_EQ(t.put(piece, true, record_type::fragment), claim_status::ok);
+  t.w.close(false, [](record_type, const std::byte*, std::uint32_t) {});
+  EXPECT_TRUE(t.r.writer_closed());
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(t.get(), piece);
+  EXPECT_EQ(t.get(), "<empty>");  // no abort record: the consumer drops the stream on writer_closed
+}
+
+TEST(RingStream, RoomForSizesPiecesToTheWrapPointAndTheConsumer) {
+  test_ring t(min_capacity);
+  EXPECT_EQ(t.w.room_for(100000), t.capacity - header_size);
+  ASSERT_EQ(t.put(std::string(1016, 'a')), claim_status::ok);  // 1024 bytes
+  EXPECT_EQ(t.w.room_for(100000), 3072 - header_size);
+  EXPECT_EQ(t.w.room_for(10), 10U);
+  ASSERT_EQ(t.put(std::string(2040, 'b')), claim_status::ok);
+  ASSERT_EQ(t.put(std::string(1016, 'c')), claim_status::ok);  // the rest of the ring
+  EXPECT_EQ(t.w.room_for(100), 0U);
+  EXPECT_EQ(t.get().size(), 1016U);                   // (a 1024-byte record: published at once, capacity / 8)
+  EXPECT_EQ(t.w.room_for(5000), 1024 - header_size);  // up to the consumer's position
+}
+
+TEST(RingStream, HeldMessageBytesWalksTheWholeMessage) {
+  test_ring t(min_capacity);
+  advance(t, 3072);
+  ASSERT_EQ(t.put(std::string(700, 'a'), true), claim_status::ok);
+  ASSERT_EQ(t.put(std::string(300, 'b'), true), claim_status::ok);  // after padding
+  ASSERT_EQ(t.put(std::string(5, 'c')), claim_status::ok);
+  std::uint64_t total = 0;
+  ASSERT_TRUE(t.r.held_message_bytes(total));
+  EXPECT_EQ(total, 1005U);
+  EXPECT_EQ(t.get().size(), 700U);  // nothing was consumed by the walk
+  // A message whose later records are not there (only a broken producer publishes that).
+  test_ring u(min_capacity);
+  u.poke(0, make_header(10, record_type::data, flag_more));
+  EXPECT_FALSE(u.r.held_message_bytes(total));
+  u.poke(64, make_header(10, record_type::stream, 0));
+  EXPECT_FALSE(u.r.held_message_bytes(total));
+  u.poke(64, make_header(10, record_type::data, 0));
+  EXPECT_TRUE(u.r.held_message_bytes(total));
+  EXPECT_EQ(total, 20U);
 }
 
 TEST(Ring, CanWriteReflectsRoomAndLimit) {

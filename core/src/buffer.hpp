@@ -19,6 +19,9 @@ struct buffer {
 
   // Allocates header + `size` payload bytes in one block; aborts on out-of-memory.
   static buffer* allocate(std::size_t size) noexcept;
+  // The same, but returns null when the memory cannot be had (or `size` cannot be allocated at
+  // all): for sizes a peer announced, which must never bring the process down.
+  static buffer* try_allocate(std::size_t size) noexcept;
   // Wraps user memory.
   static buffer* wrap(void* data, message::free_fn release, void* hint) noexcept;
 
@@ -66,6 +69,26 @@ struct message_access {
     m.ext_.data = b->inline_payload();
     m.size_ = size;
     m.flags_ = 0;
+  }
+  // Makes `m` a message of `size` bytes with unspecified content (inline when it fits), for the
+  // caller to fill through data(). Returns false, leaving `m` empty, when the memory cannot be
+  // had: never aborts, never throws.
+  [[nodiscard]] static bool try_assign_uninit(message& m, std::size_t size) noexcept {
+    m.reset();
+    m.kind_ = message::kind::inline_bytes;
+    m.size_ = 0;
+    m.flags_ = 0;
+    if (size <= message::inline_capacity) {
+      m.size_ = size;
+      return true;
+    }
+    buffer* b = buffer::try_allocate(size);
+    if (b == nullptr) return false;
+    m.kind_ = message::kind::shared_buffer;
+    m.ext_.buf = b;
+    m.ext_.data = b->inline_payload();
+    m.size_ = size;
+    return true;
   }
   // Sets m to `size` bytes copied from `src` (reuses inline storage when it fits).
   static void assign_copy(message& m, const std::byte* src, std::size_t size) {

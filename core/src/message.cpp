@@ -1,4 +1,5 @@
 // message and its reference-counted buffer (see message.hpp, buffer.hpp).
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -33,11 +34,20 @@ void free_block(void* p) noexcept {
 }  // namespace
 
 buffer* buffer::allocate(std::size_t size) noexcept {
-  void* mem = allocate_block(sizeof(buffer) + size);
-  if (mem == nullptr) {
+  buffer* b = try_allocate(size);
+  if (b == nullptr) {
     std::fprintf(stderr, "shoal: out of memory allocating a %zu-byte message\n", size);
     std::abort();
   }
+  return b;
+}
+
+buffer* buffer::try_allocate(std::size_t size) noexcept {
+  // Sizes near SIZE_MAX would wrap around with the header added; PTRDIFF_MAX is the most any
+  // object may be.
+  if (size > static_cast<std::size_t>(PTRDIFF_MAX) - sizeof(buffer)) return nullptr;
+  void* mem = allocate_block(sizeof(buffer) + size);
+  if (mem == nullptr) return nullptr;
   auto* b = new (mem) buffer{};
   b->refs.store(1, std::memory_order_relaxed);
   b->release = nullptr;

@@ -20,6 +20,16 @@ enum class io_status : std::uint8_t {
   again,    // would block: queue full (write) or empty (read)
   closed,   // the peer is gone (and, for reads, everything it sent has been read)
   too_big,  // write: the frame (or the unfinished multipart message) can never fit this pipe
+  partial,  // write: would block after taking part of the frame; give this pipe the same frame
+            // again (the rest goes out) or call cancel_write()
+};
+
+// What a socket asks of the pipes its transports make for it: options that act inside a pipe
+// (opt::fragment, opt::maxmsgsize). A transport passes socket_options::pipe to each pipe it
+// makes; a pipe reads them once, when it is made.
+struct pipe_options {
+  bool fragment = true;          // stream messages too large for one record (else: too_big)
+  std::int64_t maxmsgsize = -1;  // inbound bytes per message; -1 = no limit
 };
 
 // A frame going out: either bytes to copy, or a message whose content may be moved (zero copy).
@@ -76,6 +86,11 @@ class pipe {
   virtual io_status write(out_frame& frame) noexcept = 0;
   // Drops the frames of an unfinished multipart message (none of it reaches the peer).
   virtual void rollback() noexcept = 0;
+  // The caller gives up on the frame whose write() returned partial (a send that timed out):
+  // the message it belongs to is abandoned, and the peer sees none of it. Returns true when
+  // frames of that message accepted before it are lost with it (the caller must drop the rest of
+  // the message and say so); false when it was the message's first frame (nothing was sent).
+  virtual bool cancel_write() noexcept { return false; }
   // True when a new message would be accepted now (room under the HWM).
   virtual bool writable() noexcept = 0;
 

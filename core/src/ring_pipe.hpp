@@ -1,6 +1,10 @@
-// ring_pipe: a pipe over two SPSC record rings (one per direction) in this process's memory —
-// the data path of inproc://. Large frames travel as "external" records that hand a
-// reference-counted buffer to the peer (zero copy); small ones are copied into the ring.
+// ring_pipe: a pipe over two SPSC record rings (one per direction) — the data path of inproc://
+// (rings in this process's memory) and shm:// (rings shared with another process). On a local
+// link large frames travel as "external" records that hand a reference-counted buffer to the
+// peer (zero copy); small ones are copied into the ring. On any other link everything is copied
+// through the ring, and a message that does not fit one record (or half the ring, held back) is
+// streamed in pieces (ring_layout.hpp) and assembled whole at the receiver before it is
+// delivered, or refused with too_big when pipe_options::fragment is false.
 // Threading: each end is used by its socket's thread; the two ends share ring_link, whose
 // cross-thread fields are atomics (see each field). Lifetime: ring_link lives until both ends
 // are destroyed; then any frames still queued are released.
@@ -65,7 +69,8 @@ class ring_link {
   }
 
   // Whether records may carry in-process pointers (zero-copy hand-over of buffers). Only a link
-  // inside one process may; a reader of any other link treats such a record as corrupt.
+  // inside one process may; a reader of any other link treats such a record as corrupt (and
+  // does not trust the peer: whatever it writes, it can only get the connection dropped).
   [[nodiscard]] bool local() const noexcept { return local_; }
 
  protected:
@@ -80,10 +85,12 @@ class ring_link {
   bool local_;
 };
 
-// The in-process link: both rings in this process's memory (inproc://).
+// The in-process link: both rings in this process's memory (inproc://). With `pointers` false
+// it behaves like a link between processes (local() is false: no pointer records, large
+// messages streamed), which tests and benchmarks use to exercise that path without shm://.
 class local_ring_link final : public ring_link {
  public:
-  local_ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1);
+  local_ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1, bool pointers = true);
   ~local_ring_link() override;
   local_ring_link(const local_ring_link&) = delete;
   local_ring_link& operator=(const local_ring_link&) = delete;
@@ -95,13 +102,21 @@ class local_ring_link final : public ring_link {
 // Releases what a record owns (the buffer reference of an external record); no-op otherwise.
 void release_record(ring::record_type type, const std::byte* payload) noexcept;
 
+// A message being assembled from a stream, and then delivered frame by frame (ring_pipe.cpp).
+class stream_assembly;
+
 class ring_pipe final : public pipe {
  public:
-  ring_pipe(std::shared_ptr<ring_link> link, int side);
+  // `opts`: the socket's pipe options (a transport passes socket_options::pipe); a local link
+  // ignores them (it never needs to stream, and hands messages over as they are).
+  ring_pipe(std::shared_ptr<ring_link> link, int side, pipe_options opts = {});
   ~ring_pipe() override;
+  ring_pipe(const ring_pipe&) = delete;
+  ring_pipe& operator=(const ring_pipe&) = delete;
 
   io_status write(out_frame& frame) noexcept override;
   void rollback() noexcept override;
+  bool cancel_write() noexcept override;
   bool writable() noexcept override;
   io_status read(in_frame& frame) noexcept override;
   bool readable() noexcept override;
@@ -121,10 +136,29 @@ class ring_pipe final : public pipe {
   [[nodiscard]] int side() const noexcept { return side_; }
 
  private:
+  // A frame being streamed in pieces (write() returned partial; the caller brings it back).
+  struct out_stream {
+    const std::byte* data = nullptr;  // the frame, as the caller passed it (identifies it)
+    std::size_t size = 0;
+    std::size_t done = 0;      // bytes of it in the ring
+    bool more = false;         // the frame's MORE
+    bool first_frame = false;  // it is its message's first frame (nothing sent before it)
+    bool active = false;
+  };
+
   void notify_peer() noexcept;
   io_status write_external(const external_ref& ref, bool more) noexcept;
   static io_status claim_failure(ring::claim_status st) noexcept;
-  io_status next_record(ring::record& rec) noexcept;
+  io_status write_refused(out_frame& frame, ring::claim_status st) noexcept;
+  io_status write_stream(out_frame& frame) noexcept;
+  io_status write_pieces(out_frame& frame) noexcept;
+  void end_out_stream() noexcept;
+  io_status read_idle(in_frame& frame, ring::peek_status st) noexcept;
+  io_status read_special(in_frame& frame, ring::record rec) noexcept;
+  [[nodiscard]] bool take_stream_record(const ring::record& rec) noexcept;
+  io_status deliver_assembled(in_frame& frame) noexcept;
+  io_status broken() noexcept;
+  void update_read_path() noexcept;
 
   std::shared_ptr<ring_link> link_;
   int side_;
@@ -132,11 +166,28 @@ class ring_pipe final : public pipe {
   ring::writer out_;
   ring::reader in_;
   waiter* peer_waiter_ = nullptr;  // cached once known
-  std::uint64_t copy_max_;         // frames up to this size are copied into the ring
+  // Frames below this size are copied into the ring by the fast path: copy_max_ + 1, or 0 while
+  // a frame is half streamed (then every write goes to write_stream, which checks it is that
+  // frame) — the fast path pays nothing for streams.
+  std::uint64_t copy_below_;
+  std::uint64_t copy_max_;  // frames up to this size are copied into the ring
+  // Records of this type take read()'s fast path: data, or none (0) while the slow path must
+  // see every record (a message being assembled or delivered, a broken pipe, or a maxmsgsize so
+  // small that held-back messages need checking) — again no extra test on the fast path.
+  ring::record_type plain_type_ = ring::record_type::data;
+  std::uint64_t piece_max_ = 0;  // payload bytes per streamed piece
+  std::uint64_t piece_min_ = 0;  // a smaller piece (before the wrap point) is not worth a record
+  std::uint64_t max_msg_ = 0;    // inbound bytes per message (UINT64_MAX: no limit)
+  bool check_held_ = false;      // max_msg_ is below what a held-back message may carry
+  bool local_;
+  bool fragment_;
   bool closed_ = false;
+  bool broken_ = false;            // the peer wrote something impossible: the pipe reads as closed
   bool reading_message_ = false;   // the last frame read had MORE: the rest is committed too
   std::byte* lent_ref_ = nullptr;  // the claimed external record of a loan from the heap
   buffer* viewed_buf_ = nullptr;   // the buffer an external record being viewed refers to
+  out_stream out_stream_;
+  std::unique_ptr<stream_assembly> in_stream_;  // made at the first streamed message
 };
 
 // Makes a connected in-process pair of ends: first for side 0, second for side 1.
@@ -144,5 +195,10 @@ std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe
                                                                                       socket_type type1,
                                                                                       ring_geometry g0to1,
                                                                                       ring_geometry g1to0);
+// The same over a link that is local() only when `pointers` (local_ring_link), each end with
+// its own pipe options: for tests and benchmarks of the path links between processes take.
+std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(
+    socket_type type0, socket_type type1, ring_geometry g0to1, ring_geometry g1to0, bool pointers, pipe_options opts0,
+    pipe_options opts1);
 
 }  // namespace shoal::detail

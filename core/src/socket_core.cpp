@@ -14,6 +14,7 @@ namespace {
 constexpr int opt_rcvmore = 13;
 constexpr int opt_type = 16;
 constexpr int opt_linger = 17;
+constexpr int opt_maxmsgsize = 22;
 constexpr int opt_sndhwm = 23;
 constexpr int opt_rcvhwm = 24;
 constexpr int opt_rcvtimeo = 27;
@@ -23,6 +24,7 @@ constexpr int opt_wait = 1000;
 constexpr int opt_spin_ns = 1001;
 constexpr int opt_reconnect_ivl = 18;
 constexpr int opt_shm_group_access = 1003;
+constexpr int opt_fragment = 1002;
 
 // How long a streaming receiver stays off an empty pipe: ~8 pause instructions, a few cache-line
 // round trips on current x86 (25 ns per pause on Zen 4, ~40 on Sapphire Rapids).
@@ -256,8 +258,14 @@ status socket_core::send_slow(out_frame& frame, send_flags flags) noexcept {
 }
 
 status socket_core::send_wait(out_frame& frame, send_flags flags) noexcept {
-  if (has(flags, send_flags::dontwait) || opts_.sndtimeo_ms == 0) return again_status;
-  return block(opts_.sndtimeo_ms, [&] { return pattern_->can_send() ? pattern_->send(frame) : again_status; });
+  status st = again_status;
+  if (!has(flags, send_flags::dontwait) && opts_.sndtimeo_ms != 0) {
+    st = block(opts_.sndtimeo_ms, [&] { return pattern_->can_send() ? pattern_->send(frame) : again_status; });
+  }
+  // Not sent after all: a pipe may hold part of a large frame, which the caller may now change
+  // or free. What was taken of it is withdrawn (the peer never sees it) and a retry starts over.
+  if (st.again() || st.value() == static_cast<int>(errc::term)) st = pattern_->give_up(frame, st);
+  return st;
 }
 
 status socket_core::recv_slow(in_frame& frame, recv_flags flags) noexcept {
@@ -343,7 +351,7 @@ status socket_core::commit_rest(io_status r, send_flags flags) noexcept {
       if (loan_orphaned_) return {};  // removed meanwhile (an inbox pipe replaced a PAIR peer)
       if (!to->writable()) return again_status;
       r = to->commit_lent(lent_, more);
-      return r == io_status::again ? again_status : status{};
+      return r == io_status::again || r == io_status::partial ? again_status : status{};
     });
     if (!st.ok()) return st;  // timed out or terminated: the loan stays outstanding
     if (loan_orphaned_) {
@@ -360,6 +368,14 @@ status socket_core::commit_rest(io_status r, send_flags flags) noexcept {
       to->rollback();
       pattern_->committed(nullptr, more);
       out = fail_status(errc::msgsize, "frame exceeds the pipe's capacity; the message was dropped");
+      break;
+    case io_status::partial:
+      // A fallback write that streams a large frame and ran out of time part-way: the rest of
+      // its message cannot follow, so all of it is dropped.
+      (void)to->cancel_write();
+      to->rollback();
+      pattern_->committed(nullptr, more);
+      out = fail_status(errc::msgsize, "a large frame could not be sent in time; the message was dropped");
       break;
     case io_status::closed:
     case io_status::again:
@@ -460,6 +476,14 @@ std::error_code socket_core::set_int(int id, std::int64_t v) {
       if (v != 0 && v != 1) return bad_value(id, v, "0 or 1");
       opts_.shm_group_access = v != 0;
       return {};
+    case opt_maxmsgsize:
+      if (v < -1) return bad_value(id, v, "bytes, or -1 for no limit");
+      opts_.pipe.maxmsgsize = v;
+      return {};
+    case opt_fragment:
+      if (v != 0 && v != 1) return bad_value(id, v, "0 or 1");
+      opts_.pipe.fragment = v == 1;
+      return {};
     case opt_rcvmore:
     case opt_type:
     case opt_last_endpoint:
@@ -490,6 +514,10 @@ result<std::int64_t> socket_core::get_int(int id) const {
       return opts_.reconnect_ivl_ms;
     case opt_shm_group_access:
       return std::int64_t{opts_.shm_group_access ? 1 : 0};
+    case opt_maxmsgsize:
+      return opts_.pipe.maxmsgsize;
+    case opt_fragment:
+      return std::int64_t{opts_.pipe.fragment ? 1 : 0};
     case opt_rcvmore:
       return std::int64_t{rcvmore_ ? 1 : 0};
     case opt_type:

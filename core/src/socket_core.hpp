@@ -35,6 +35,7 @@ struct socket_options {
   std::int64_t spin_ns = 20'000;
   std::int64_t reconnect_ivl_ms = 100;
   bool shm_group_access = false;
+  pipe_options pipe;  // fragment, maxmsgsize
   std::string last_endpoint;
 };
 

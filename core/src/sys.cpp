@@ -44,6 +44,15 @@ void unmap(void* p, std::size_t bytes) noexcept {
   if (p != nullptr) munmap(p, bytes);
 }
 
+void advise_huge_pages(void* p, std::size_t bytes) noexcept {
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1);
+  const std::uintptr_t last = (begin + bytes) & ~(huge - 1);
+  if (first >= last) return;
+  (void)madvise(static_cast<std::byte*>(p) + (first - begin), last - first, MADV_HUGEPAGE);
+}
+
 int memfd_sealed(const char* name, std::size_t bytes, unsigned mode) noexcept {
   const int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return -1;

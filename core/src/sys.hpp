@@ -67,6 +67,10 @@ void futex_wake(std::atomic<std::uint32_t>* word, int count, bool shared) noexce
 // Anonymous zeroed memory (pages are touched lazily, so first touch decides NUMA placement).
 void* map_anonymous(std::size_t bytes) noexcept;
 void unmap(void* p, std::size_t bytes) noexcept;
+// Asks for transparent huge pages over the whole 2 MiB pages inside [p, p + bytes): a hint the
+// kernel may ignore (THP off, no huge page free). For a large buffer about to be written once
+// from end to end, where first-touch page faults would cost more than the copy.
+void advise_huge_pages(void* p, std::size_t bytes) noexcept;
 
 // Shared memory as sealed memfds: nothing in the file system, gone when the last process that
 // maps it (or holds its fd) exits, however it exits.

@@ -397,7 +397,7 @@ class shm_listener final : public listener {
     r_.cancel(it->second.timer);
     pending_.erase(it);
     link->watch(c, nullptr);
-    sock_->post(std::make_unique<ring_pipe>(link, 1), origin_);
+    sock_->post(std::make_unique<ring_pipe>(link, 1, popts_), origin_);
     return {};
   }
 
@@ -411,6 +411,7 @@ class shm_listener final : public listener {
   int sndhwm_;
   int rcvhwm_;
   bool group_;
+  pipe_options popts_;
   std::uint64_t token_ = 0;
   std::map<int, pending> pending_;
   std::uint64_t refused_ = 0;
@@ -434,6 +435,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     group_ = o.shm_group_access;
     ivl_ns_ = o.reconnect_ivl_ms * 1'000'000;
     linger_ms_ = o.linger_ms;
+    popts_ = o.pipe;
     waiter_ = sock.waiter_ptr();
     waiter_fd_ = sock.waiter_fd();
   }
@@ -447,7 +449,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     std::string why;
     auto link = fresh_link(why);
     if (!link) return fail(errc::nomem, why);
-    sock_->attach(std::make_unique<ring_pipe>(link, 0), origin_);
+    sock_->attach(std::make_unique<ring_pipe>(link, 0, popts_), origin_);
     schedule(0);
     return {};
   }
@@ -510,7 +512,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     if (sock_ == nullptr) return;
     std::string why;
     auto link = fresh_link(why);
-    if (link) sock_->post(std::make_unique<ring_pipe>(link, 0), origin_);
+    if (link) sock_->post(std::make_unique<ring_pipe>(link, 0, popts_), origin_);
   }
 
   void schedule(std::int64_t delay_ns) {
@@ -665,6 +667,7 @@ class connector final : public std::enable_shared_from_this<connector> {
   bool group_ = false;
   std::int64_t ivl_ns_ = 100'000'000;
   std::int64_t linger_ms_ = -1;
+  pipe_options popts_;
   std::shared_ptr<waiter> waiter_;
   int waiter_fd_ = -1;  // owned by waiter_
   bool lingering_ = false;

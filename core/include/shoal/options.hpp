@@ -66,11 +66,21 @@ inline constexpr option<24, int, kind::integer> rcvhwm{};        // messages per
 inline constexpr option<17, ms, kind::milliseconds> linger{};    // -1 = forever
 inline constexpr option<27, ms, kind::milliseconds> rcvtimeo{};  // -1 = forever
 inline constexpr option<28, ms, kind::milliseconds> sndtimeo{};  // -1 = forever
+// Inbound messages whose frames add up to more than this many bytes drop the connection;
+// -1 = no limit. Applies to connections between processes (shm://); in-process connections
+// hand messages over as they are. (libzmq applies it per frame; shoal delivers a streamed
+// message whole, so it bounds the whole message.)
+inline constexpr option<22, std::int64_t, kind::integer> maxmsgsize{};
 inline constexpr option<1000, wait_strategy, kind::strategy> wait{};
-inline constexpr option<1001, int, kind::integer> spin_ns{};  // busy-poll time before yield/sleep
+inline constexpr option<1001, int, kind::integer> spin_ns{};          // busy-poll time before yield/sleep
 inline constexpr option<18, ms, kind::milliseconds> reconnect_ivl{};  // retry period of a connect (100 ms)
 // shm://: also accept peers of this process's group (segments 0660 instead of 0600).
 inline constexpr option<1003, bool, kind::boolean> shm_group_access{};
+// Messages larger than one record of a connection's ring (shm://: a frame over half the ring,
+// or a multipart message over half of it): true (default) streams them through the ring in
+// pieces and reassembles them whole at the receiver; false refuses them with EMSGSIZE, sending
+// nothing. In-process connections never need it (large frames travel by reference).
+inline constexpr option<1002, bool, kind::boolean> fragment{};
 // Read-only.
 inline constexpr option<13, bool, kind::boolean, false> rcvmore{};
 inline constexpr option<16, socket_type, kind::integer, false> type{};

@@ -66,6 +66,7 @@ class fair_queue {
           break;
         case io_status::again:
         case io_status::too_big:
+        case io_status::partial:
           advance();
           ++tried;
           break;

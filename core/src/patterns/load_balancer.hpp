@@ -24,7 +24,8 @@ class load_balancer {
     if (current_ >= pipes_.size()) current_ = 0;
     if (p == active_) {
       active_ = nullptr;
-      dropping_ = true;  // the rest of this message has nowhere to go
+      partial_ = false;
+      dropping_ = true;  // the rest of this message (from the frame it was taking) has nowhere to go
     }
   }
 
@@ -49,11 +50,15 @@ class load_balancer {
     if (active_ != nullptr) {
       switch (put(active_, f)) {
         case io_status::ok:
+          partial_ = false;
           if constexpr (!lending) {
             if (!f.more) finish_message();
           }
           return {};
         case io_status::again:
+          return again_status;
+        case io_status::partial:
+          partial_ = true;
           return again_status;
         case io_status::too_big:
           if constexpr (lending) {
@@ -62,6 +67,7 @@ class load_balancer {
           } else {
             active_->rollback();
             active_ = nullptr;
+            partial_ = false;
             dropping_ = f.more;
             return fail_status(errc::msgsize, "multipart message exceeds the pipe's capacity; it was dropped");
           }
@@ -96,6 +102,11 @@ class load_balancer {
           advance();
           ++tried;
           break;
+        case io_status::partial:
+          // Part of this frame went out on p: the rest must follow it there.
+          active_ = p;
+          partial_ = true;
+          return again_status;
         case io_status::too_big:
           if constexpr (!lending) dropping_ = f.more;  // the rest must not go out as a message of its own
           return fail_status(errc::msgsize, "frame exceeds the pipe's capacity");
@@ -121,6 +132,22 @@ class load_balancer {
     }
   }
 
+  // The socket gave up on `f` (see pattern::give_up).
+  status give_up(const out_frame& f, status st) noexcept {
+    if (!partial_ || active_ == nullptr) return st;
+    partial_ = false;
+    const bool lost = active_->cancel_write();
+    if (!lost) {
+      active_ = nullptr;  // it was the message's first frame: nothing of the message went out
+      return st;
+    }
+    active_ = nullptr;
+    dropping_ = f.more;
+    return fail_status(errc::msgsize,
+                       "a frame too large for one ring record could not be sent in time; its multipart message "
+                       "was dropped");
+  }
+
   // True when send() of a new message's first frame might succeed now.
   [[nodiscard]] bool writable() noexcept {
     if (active_ != nullptr || dropping_) return true;
@@ -143,7 +170,8 @@ class load_balancer {
 
   std::vector<pipe*> pipes_;
   std::size_t current_ = 0;
-  pipe* active_ = nullptr;  // pipe carrying the current multipart message
+  pipe* active_ = nullptr;  // pipe carrying the current multipart message (or frame: partial_)
+  bool partial_ = false;    // active_ holds part of the current frame
   bool dropping_ = false;   // swallowing the rest of a message whose pipe died
 };
 

@@ -21,6 +21,7 @@ class pair_pattern final : public pattern {
   void detach(pipe* p) noexcept override {
     if (p != peer_) return;
     peer_ = nullptr;
+    partial_ = false;
     dropping_ = dropping_ || sending_;  // a message half sent to it cannot be finished elsewhere
     sending_ = false;
   }
@@ -37,12 +38,19 @@ class pair_pattern final : public pattern {
     switch (peer_->write(f)) {
       case io_status::ok:
         sending_ = f.more;
+        partial_ = false;
         return {};
       case io_status::again:
+        return again_status;
+      case io_status::partial:
+        // Part of this frame went out: a peer lost now takes the rest of the message with it.
+        sending_ = true;
+        partial_ = true;
         return again_status;
       case io_status::too_big:
         peer_->rollback();
         sending_ = false;
+        partial_ = false;
         dropping_ = f.more;
         return fail_status(errc::msgsize, "message exceeds the pipe's capacity; it was dropped");
       case io_status::closed: {
@@ -71,6 +79,7 @@ class pair_pattern final : public pattern {
       case io_status::again:
         return again_status;
       case io_status::too_big:
+      case io_status::partial:  // (lend never streams)
         // Nothing was lent and nothing changes: an unfinished message stays open.
         return fail_status(errc::msgsize, "frame exceeds what the pipe can take; nothing was sent");
       case io_status::closed: {
@@ -93,6 +102,17 @@ class pair_pattern final : public pattern {
     } else {
       sending_ = more;
     }
+  }
+
+  status give_up(const out_frame& f, status st) noexcept override {
+    if (!partial_ || peer_ == nullptr) return st;
+    partial_ = false;
+    sending_ = false;
+    if (!peer_->cancel_write()) return st;  // it was the message's first frame: nothing went out
+    dropping_ = f.more;
+    return fail_status(errc::msgsize,
+                       "a frame too large for one ring record could not be sent in time; its multipart message "
+                       "was dropped");
   }
 
   bool can_send() noexcept override { return peer_ != nullptr && peer_->writable(); }
@@ -120,6 +140,7 @@ class pair_pattern final : public pattern {
         return again_status;
       case io_status::again:
       case io_status::too_big:
+      case io_status::partial:
         return again_status;
     }
     return again_status;
@@ -128,6 +149,7 @@ class pair_pattern final : public pattern {
   void drop() noexcept {
     pipe* dead = peer_;
     peer_ = nullptr;
+    partial_ = false;
     host().drop_pipe(dead);
   }
   void detach_and_drop() noexcept {
@@ -137,6 +159,7 @@ class pair_pattern final : public pattern {
   }
   pipe* peer_ = nullptr;
   bool sending_ = false;   // frames of a message went out and its last frame has not
+  bool partial_ = false;   // peer_ holds part of the current frame
   bool dropping_ = false;  // swallowing the rest of a message that cannot be delivered whole
 };
 

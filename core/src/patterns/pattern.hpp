@@ -37,6 +37,13 @@ class pattern {
   // error (errc::notsup, errc::fsm, errc::hostunreach, errc::msgsize, ...).
   virtual status send(out_frame& frame) noexcept = 0;
   virtual status recv(in_frame& frame) noexcept = 0;
+  // The socket stops retrying `frame` after send() said again (dontwait, a timeout, shutdown)
+  // and will return `st`. A pipe that took part of the frame (io_status::partial) must let go of
+  // it; returns `st`, or an error when frames of the message accepted earlier were lost with it.
+  virtual status give_up(const out_frame& frame, status st) noexcept {
+    (void)frame;
+    return st;
+  }
   // Cheap hints polled while a caller waits: false when send()/recv() would surely return again.
   // They may say true spuriously (the operation then just returns again).
   virtual bool can_send() noexcept = 0;

@@ -18,6 +18,7 @@ class push_pattern final : public pattern {
   status send(out_frame& f) noexcept override { return lb_.send(f, host()); }
   status lend(lent_frame& f) noexcept override { return lb_.send(f, host()); }
   void committed(pipe* p, bool more) noexcept override { lb_.committed(p, more); }
+  status give_up(const out_frame& f, status st) noexcept override { return lb_.give_up(f, st); }
   bool can_send() noexcept override { return lb_.writable(); }
   bool can_recv() noexcept override { return true; }  // recv() fails at once with notsup
   status recv(in_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PUSH socket cannot receive"); }

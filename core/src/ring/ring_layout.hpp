@@ -21,7 +21,16 @@
 //        2 padding   skip to the start of the data area; no message
 //        3 external  payload = { buffer*, data*, size } (in-process rings only: a zero-copy
 //                    hand-off of a reference-counted buffer)
-//  flags bit 0 MORE: another frame of the same message follows
+//        4 stream    payload = frame bytes, in a streamed message (below); when the frame was
+//                    fragmented, the frame's last piece
+//        5 fragment  payload = a piece of a frame that continues in the next record of the
+//                    stream; the first fragment of a frame starts with the frame's full size
+//                    (u64), so the consumer can allocate the frame once
+//        6 abort     no payload: the streamed message in progress is abandoned, drop it
+//  flags bit 0 MORE: another record of the same message follows (set on every fragment; on a
+//              frame's last record it means another frame follows)
+//        bits 1-7 and the reserved field must be zero (a consumer reports anything else as
+//        corrupt)
 //
 // Invariant: in the free part of the data area, the first word of every cache line is zero.
 // The producer writes a record's payload, then its header word with release; the consumer spins
@@ -38,8 +47,33 @@
 // Multipart atomicity: the header of a message's first frame is stored only when its last frame
 // is written, so the consumer sees all frames of a message or none; abandoning an unfinished
 // message (sender closed) rewinds the producer to that first frame and re-zeroes what it wrote.
-// A multipart message may take at most half the data area, so it always fits once the consumer
-// catches up.
+// Such a held-back message may take at most half the data area, so it always fits once the
+// consumer catches up.
+//
+// Streams: a message that cannot be held back (a frame larger than one record, or frames adding
+// up to more than half the data area) is streamed: its records (types stream and fragment) are
+// published one by one as they are written, while the consumer drains the ring. The consumer
+// assembles such a message on its side and delivers it only when its last record (a stream
+// record without MORE) arrives, so atomic delivery is kept at the next layer up. A held-back
+// message that outgrows half the ring is converted: its records are re-typed data -> stream
+// while still invisible, then its first header is stored. Streams have record types of their own
+// rather than a flag bit on data records, so the consumer's fast path (a data record, tested
+// first) costs no extra test.
+//
+//  A 64 MiB frame F followed by a 10-byte frame G, as one streamed message:
+//
+//   +----------------------+   +--------------------+       +-------------------+   +------------+
+//   | fragment        MORE |   | fragment      MORE |       | stream       MORE |   | stream     |
+//   | u64 size(F) | F[0..] |-->| F[a..]             |--...->| F[..end]          |-->| G          |
+//   +----------------------+   +--------------------+       +-------------------+   +------------+
+//     published as written, each with release; the consumer copies each piece straight into
+//     one buffer of size(F) allocated at the first fragment, and delivers F and G together
+//
+// A producer that gives up on a stream already partly published writes an abort record; one
+// that closes (or dies: the transport sets writer_closed for it) mid-stream needs none, as the
+// consumer drops an unfinished stream once it finds writer_closed. A stream carries no external
+// records. HWM accounting counts records without MORE, so a streamed message counts once (on its
+// last record; an aborted one on its abort record), as a held-back one does.
 //
 // Flow control: the consumer publishes its position (and the count of whole messages read) in
 // batches; the producer caches both and rereads them only when the cached view says "full".
@@ -54,8 +88,12 @@ namespace shoal::ring {
 
 inline constexpr std::size_t cache_line = 64;
 
-enum class record_type : std::uint8_t { data = 1, padding = 2, external = 3 };
+enum class record_type : std::uint8_t { data = 1, padding = 2, external = 3, stream = 4, fragment = 5, abort = 6 };
 inline constexpr std::uint8_t flag_more = 1;
+// Header bits from this one up must be zero: flag bits 1-7 and the reserved field.
+inline constexpr unsigned header_defined_bits = 41;
+// The first fragment of a frame starts with the frame's full size.
+inline constexpr std::uint64_t fragment_prefix = sizeof(std::uint64_t);
 
 inline constexpr std::size_t header_size = 8;
 inline constexpr std::size_t record_align = cache_line;  // every record starts on a line
@@ -81,6 +119,10 @@ inline constexpr std::size_t record_align = cache_line;  // every record starts 
 }
 [[nodiscard]] constexpr std::uint16_t header_reserved(std::uint64_t h) noexcept {
   return static_cast<std::uint16_t>(h >> 48);
+}
+// A bit no version defines is set (a flag other than MORE, or the reserved field).
+[[nodiscard]] constexpr bool header_has_undefined_bits(std::uint64_t h) noexcept {
+  return (h >> header_defined_bits) != 0;
 }
 
 // Shared between producer and consumer. Each group sits on its own cache line so the two sides

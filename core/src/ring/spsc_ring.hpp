@@ -47,18 +47,23 @@ class writer {
   [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
   // Largest payload one record can carry.
   [[nodiscard]] std::uint64_t max_payload() const noexcept { return max_payload_; }
-  [[nodiscard]] bool in_message() const noexcept { return open_; }
+  // A message is unfinished: frames of it were committed and its last frame was not.
+  [[nodiscard]] bool in_message() const noexcept { return state_ == state::held || state_ == state::stream; }
+  // The unfinished message is a stream (ring_layout.hpp): its records are already published.
+  [[nodiscard]] bool streaming() const noexcept { return state_ == state::stream; }
 
   // Reserves a record with `payload` bytes and returns where to write them. Returns nullptr with
   // `st` = full (no room now: HWM or bytes; retry later), too_big (can never fit: a record over
-  // max_payload(), or a multipart message over half the ring) or closed (consumer gone).
+  // max_payload(), or a held-back multipart message over half the ring) or closed (consumer gone).
   // A claim must be followed by commit() before the next claim; dropping it is allowed.
   [[nodiscard]] std::byte* claim(std::uint64_t payload, claim_status& st) noexcept {
     if (payload > max_payload_) {
       st = claim_status::too_big;
       return nullptr;
     }
-    if (!open_) {
+    if (state_ <= state::aborting) {
+      // A new message. An abandoned stream's abort record goes first.
+      if (state_ == state::aborting && !finish_abort(st)) return nullptr;
       // Both words sit on a line written only at set-up and teardown: L1 hits.
       if (ctl_->reader_closed.load(std::memory_order_relaxed) != 0) {
         st = claim_status::closed;
@@ -77,10 +82,11 @@ class writer {
     const std::uint64_t off = tail_ & mask_;
     const std::uint64_t pad = (capacity_ - off < rec) ? capacity_ - off : 0;
     const std::uint64_t end = tail_ + pad + rec;
-    // A multipart message may occupy at most half the ring (padding excluded): then it always
+    // A held-back message may occupy at most half the ring (padding excluded): then it always
     // fits once the consumer catches up, wherever it starts, and the limit does not depend on
-    // where the wrap point happens to fall.
-    if (open_ && open_bytes_ + rec > capacity_ / 2) {
+    // where the wrap point happens to fall. (A stream has no such limit: it is published as it
+    // goes.)
+    if (state_ == state::held && open_bytes_ + rec > capacity_ / 2) {
       st = claim_status::too_big;
       return nullptr;
     }
@@ -104,7 +110,7 @@ class writer {
   // with a short path for the common case (a whole single-frame message, no padding needed,
   // room in the cached view) that keeps every index in registers.
   [[nodiscard]] claim_status write(record_type type, std::uint8_t flags, const void* src, std::uint64_t len) noexcept {
-    if (!open_ && (flags & flag_more) == 0 && len <= max_payload_) {
+    if (state_ == state::idle && (flags & flag_more) == 0 && len <= max_payload_) {
       const std::uint64_t rec = record_bytes(len);
       const std::uint64_t off = tail_ & mask_;
       const std::uint64_t limit = ctl_->msg_limit.load(std::memory_order_relaxed);
@@ -128,26 +134,36 @@ class writer {
   }
 
   // Publishes the claimed record (or, for the first frame of a multipart message, holds it back
-  // until the message's last frame is committed).
+  // until the message's last frame is committed). A first record of type stream or fragment
+  // starts a stream; inside a stream every record is published at once, and a data record is
+  // written as a stream record.
   void commit(record_type type, std::uint8_t flags) noexcept {
     const std::uint64_t rec = record_bytes(claim_len_);
     const std::uint64_t pos = claim_pos_;
     const bool more = (flags & flag_more) != 0;
-    const std::uint64_t hdr = make_header(static_cast<std::uint32_t>(claim_len_), type, flags);
-    if (!open_ && more) {
-      // First frame of a multipart message: its header is the message's commit point. Until
-      // then the word stays zero (free-region invariant), hiding every frame behind it.
-      open_ = true;
-      open_start_ = pos;
-      open_header_ = hdr;
-      open_bytes_ = 0;
-    } else if (!open_ && claim_pad_ == 0) {
-      detail::word(base_, pos & mask_).store(hdr, std::memory_order_release);
-    } else {
-      // Inside an open message the first header's release publishes everything; after a
-      // padding record, the padding's release does. (Orders are constants on purpose: a
-      // run-time memory_order argument compiles to a seq_cst xchg.)
+    std::uint64_t hdr = make_header(static_cast<std::uint32_t>(claim_len_), type, flags);
+    if (state_ == state::idle) {
+      if (!more) {
+        publish(pos, hdr);
+      } else if (type != record_type::stream && type != record_type::fragment) {
+        // First frame of a multipart message: its header is the message's commit point. Until
+        // then the word stays zero (free-region invariant), hiding every frame behind it.
+        state_ = state::held;
+        open_start_ = pos;
+        open_header_ = hdr;
+        open_bytes_ = 0;
+      } else {
+        state_ = state::stream;
+        publish(pos, hdr);
+      }
+    } else if (state_ == state::held && type != record_type::stream && type != record_type::fragment) {
+      // Inside a held-back message the first header's release publishes everything.
       detail::word(base_, pos & mask_).store(hdr, std::memory_order_relaxed);
+    } else {
+      make_stream();  // (a no-op unless a streamed record joins a held-back message)
+      if (type == record_type::data)
+        hdr = make_header(static_cast<std::uint32_t>(claim_len_), record_type::stream, flags);
+      publish(pos, hdr);
     }
     if (claim_pad_ != 0) {
       const std::uint64_t pad_hdr =
@@ -158,19 +174,47 @@ class writer {
     claim_pad_ = 0;
     open_bytes_ += rec;
     if (!more) {
-      if (open_) {
+      if (state_ == state::held)
         detail::word(base_, open_start_ & mask_).store(open_header_, std::memory_order_release);
-        open_ = false;
-      }
+      state_ = state::idle;
       ++msgs_written_;
     }
   }
 
-  // Abandons the unfinished message: the consumer never sees its frames. `on_record(type,
-  // payload, length)` is called for each dropped record so the caller can release what it owns.
+  // Turns the held-back message into a stream (ring_layout.hpp): re-types its records data ->
+  // stream while they are still invisible, then publishes them by storing the first header.
+  // From here on the message is published record by record and may outgrow half the ring.
+  // Requires a held-back message of data records (streams never carry external records).
+  void make_stream() noexcept {
+    if (state_ != state::held) return;
+    const auto restyle = [](std::uint64_t h) {
+      return header_type(h) == static_cast<std::uint8_t>(record_type::data)
+                 ? make_header(header_length(h), record_type::stream, header_flags(h))
+                 : h;
+    };
+    std::uint64_t pos = open_start_ + record_bytes(header_length(open_header_));
+    while (pos != tail_) {
+      const std::uint64_t h = detail::word(base_, pos & mask_).load(std::memory_order_relaxed);
+      detail::word(base_, pos & mask_).store(restyle(h), std::memory_order_relaxed);
+      pos += record_bytes(header_length(h));
+    }
+    detail::word(base_, open_start_ & mask_).store(restyle(open_header_), std::memory_order_release);
+    state_ = state::stream;
+  }
+
+  // Abandons the unfinished message: the consumer never sees (or, for a stream, drops) its
+  // frames. A held-back message is rewound; `on_record(type, payload, length)` is called for each
+  // of its records so the caller can release what it owns. A stream gets an abort record, now
+  // or, when the ring is full, before the next message.
   template <typename F>
   void rollback(F&& on_record) noexcept {
-    if (!open_) return;
+    if (state_ == state::stream) {
+      state_ = state::aborting;
+      claim_status st{};
+      (void)finish_abort(st);
+      return;
+    }
+    if (state_ != state::held) return;
     std::uint64_t pos = open_start_;
     std::uint64_t hdr = open_header_;
     while (pos != tail_) {
@@ -185,11 +229,13 @@ class writer {
       detail::word(base_, pos & mask_).store(0, std::memory_order_relaxed);
     }
     tail_ = open_start_;
-    open_ = false;
+    state_ = state::idle;
   }
 
-  // This producer is going away: drops its unfinished message (see rollback) and tells the
-  // consumer, which can still read what was committed unless `discard`.
+  // This producer is going away: drops its unfinished message (see rollback; a stream's abort
+  // record is written only if there is room: the consumer drops an unfinished stream once it
+  // sees writer_closed anyway) and tells the consumer, which can still read what was committed
+  // unless `discard`.
   template <typename F>
   void close(bool discard, F&& on_record) noexcept {
     rollback(std::forward<F>(on_record));
@@ -209,7 +255,71 @@ class writer {
   // Messages written and not yet known to be read (from the cached view).
   [[nodiscard]] std::uint64_t queued_estimate() const noexcept { return msgs_written_ - msgs_read_cache_; }
 
+  // Payload bytes (at most `want`) of the largest record that fits now without padding: the room
+  // before the wrap point and below the consumer's position. Rereads the consumer's position when
+  // the cached view shows less than `want`. For sizing the pieces of a stream.
+  [[nodiscard]] std::uint64_t room_for(std::uint64_t want) noexcept {
+    const std::uint64_t off = tail_ & mask_;
+    std::uint64_t room = std::min(capacity_ - off, capacity_ - (tail_ - head_cache_));
+    if (room < header_size + want) {
+      refresh();
+      room = std::min(capacity_ - off, capacity_ - (tail_ - head_cache_));
+    }
+    // Positions are multiples of a line, so `room` is too and a record of room - 8 payload fits.
+    return room < header_size ? 0 : std::min(want, room - header_size);
+  }
+
  private:
+  // idle: no message open; aborting: idle, but an abandoned stream still owes its abort record;
+  // held: a multipart message held back (first header unwritten); stream: a published stream.
+  enum class state : std::uint8_t { idle, aborting, held, stream };
+
+  // Stores a committed record's header: with release, unless a padding record precedes it (the
+  // padding header, stored next with release, then publishes both).
+  void publish(std::uint64_t pos, std::uint64_t hdr) noexcept {
+    if (claim_pad_ == 0) {
+      detail::word(base_, pos & mask_).store(hdr, std::memory_order_release);
+    } else {
+      // (Orders are constants on purpose: a run-time memory_order argument compiles to a
+      // seq_cst xchg.)
+      detail::word(base_, pos & mask_).store(hdr, std::memory_order_relaxed);
+    }
+  }
+
+  // Writes the abort record an abandoned stream owes (ring_layout.hpp). It ends that message, so
+  // it counts as one for the HWM, as its last record would have. False with `st` = full while
+  // there is no room; a consumer that has gone away needs no abort (false, closed).
+  bool finish_abort(claim_status& st) noexcept {
+    const std::uint64_t rec = record_bytes(0);
+    const std::uint64_t off = tail_ & mask_;
+    const std::uint64_t pad = (capacity_ - off < rec) ? capacity_ - off : 0;
+    const std::uint64_t end = tail_ + pad + rec;
+    if (end - head_cache_ > capacity_) {
+      refresh();
+      if (end - head_cache_ > capacity_) {
+        if (ctl_->reader_closed.load(std::memory_order_relaxed) != 0) {
+          state_ = state::idle;
+          st = claim_status::closed;
+        } else {
+          st = claim_status::full;
+        }
+        return false;
+      }
+    }
+    claim_pad_ = pad;
+    publish(tail_ + pad, make_header(0, record_type::abort, 0));
+    if (pad != 0) {
+      detail::word(base_, tail_ & mask_)
+          .store(make_header(static_cast<std::uint32_t>(pad - header_size), record_type::padding, 0),
+                 std::memory_order_release);
+    }
+    claim_pad_ = 0;
+    tail_ = end;
+    ++msgs_written_;
+    state_ = state::idle;
+    return true;
+  }
+
   void refresh() noexcept {
     head_cache_ = ctl_->head.load(std::memory_order_acquire);  // pairs with reader::publish
     msgs_read_cache_ = ctl_->msgs_read.load(std::memory_order_relaxed);
@@ -230,11 +340,11 @@ class writer {
   std::uint64_t claim_pos_ = 0;
   std::uint64_t claim_len_ = 0;
   std::uint64_t claim_pad_ = 0;
-  // Open (unfinished) multipart message.
-  bool open_ = false;
+  // Unfinished message (state held: open_* describe it).
+  state state_ = state::idle;
   std::uint64_t open_start_ = 0;
   std::uint64_t open_header_ = 0;
-  std::uint64_t open_bytes_ = 0;  // record bytes of the open message so far
+  std::uint64_t open_bytes_ = 0;  // record bytes of the held-back message so far
 };
 
 // A committed record as the consumer sees it, valid until consume().
@@ -280,13 +390,15 @@ class reader {
       const std::uint32_t len = header_length(h);
       const auto type = static_cast<record_type>(header_type(h));
       const std::uint64_t rec = record_bytes(len);
-      if (header_reserved(h) != 0 || rec > capacity_ - off) return peek_status::corrupt;
+      if (header_has_undefined_bits(h) || rec > capacity_ - off) return peek_status::corrupt;
       if (type == record_type::padding) {
         if (off + rec != capacity_) return peek_status::corrupt;
         head_ += rec;
         continue;
       }
-      if (type != record_type::data && (type != record_type::external || !allow_external_)) {
+      if (type != record_type::data &&
+          (type == record_type::external ? !allow_external_
+                                         : (type < record_type::stream || type > record_type::abort))) {
         return peek_status::corrupt;
       }
       out = record{type, header_flags(h), len, base_ + off + header_size};
@@ -334,6 +446,31 @@ class reader {
   }
 
   [[nodiscard]] std::uint64_t position() const noexcept { return head_; }
+
+  // Sums the payload lengths of the message at the read position without consuming anything.
+  // For a held-back message (data records, all committed together: ring_layout.hpp); false when
+  // the records there do not form one, which only a broken or hostile producer writes.
+  [[nodiscard]] bool held_message_bytes(std::uint64_t& total) const noexcept {
+    total = 0;
+    std::uint64_t pos = head_;
+    while (pos - head_ < capacity_) {
+      const std::uint64_t off = pos & mask_;
+      const std::uint64_t h = detail::word(base_, off).load(std::memory_order_acquire);
+      const std::uint64_t rec = record_bytes(header_length(h));
+      if (h == 0 || header_has_undefined_bits(h) || rec > capacity_ - off) return false;
+      const auto type = static_cast<record_type>(header_type(h));
+      if (type == record_type::padding) {
+        if (off + rec != capacity_) return false;
+      } else if (type != record_type::data) {
+        return false;
+      } else {
+        total += header_length(h);
+        if ((header_flags(h) & flag_more) == 0) return true;
+      }
+      pos += rec;
+    }
+    return false;
+  }
 
   // The producer closed (acquire: every record it committed before closing is visible now).
   [[nodiscard]] bool writer_closed() const noexcept { return ctl_->writer_closed.load(std::memory_order_acquire) != 0; }
