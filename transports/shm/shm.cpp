@@ -55,7 +55,10 @@ using shm::packet;
 using shm::rx;
 using shm::segment;
 
-constexpr std::size_t max_name = 100;
+// The rendezvous address is "\0shoal-shm/<name>" in a sockaddr_un: the name gets what is left of
+// its 108 bytes (97).
+constexpr std::string_view address_prefix = "shoal-shm/";
+constexpr std::size_t max_name = sizeof(sockaddr_un::sun_path) - 1 - address_prefix.size();
 constexpr int default_hwm = 1000;  // assumed for a binder not yet known (connect before bind)
 constexpr std::int64_t handshake_timeout_ns = 10'000'000'000;
 constexpr std::uint64_t bytes_per_message = 128;
@@ -88,13 +91,12 @@ std::error_code check_name(std::string_view name) {
 }
 
 socklen_t abstract_address(std::string_view name, sockaddr_un& a) noexcept {
-  static constexpr std::string_view prefix = "shoal-shm/";
   a = {};
   a.sun_family = AF_UNIX;
   a.sun_path[0] = '\0';
-  std::memcpy(a.sun_path + 1, prefix.data(), prefix.size());
-  std::memcpy(a.sun_path + 1 + prefix.size(), name.data(), name.size());
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + prefix.size() + name.size());
+  std::memcpy(a.sun_path + 1, address_prefix.data(), address_prefix.size());
+  std::memcpy(a.sun_path + 1 + address_prefix.size(), name.data(), name.size());  // name.size() <= max_name
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + address_prefix.size() + name.size());
 }
 
 // --- wire (packet layout in wire.hpp) -----------------------------------------------------------
