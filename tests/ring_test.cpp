@@ -317,6 +317,14 @@ TEST(Ring, CorruptHeadersAreReported) {
     t.poke(0, make_header(24, record_type::external, 0));
     EXPECT_EQ(t.get(), "<corrupt>");
   }
+  {
+    // Padding spanning the whole ring: it ends at the end, and skipping it leads back to itself.
+    // A writer only pads the tail end, never from the start, so this is corrupt (not a hang).
+    test_ring t(min_capacity);
+    const std::uint64_t bad = make_header(min_capacity - header_size, record_type::padding, 0);
+    std::memcpy(t.data, &bad, sizeof bad);
+    EXPECT_EQ(t.get(), "<corrupt>");
+  }
 }
 
 // --- streams (ring_layout.hpp) ------------------------------------------------------------------

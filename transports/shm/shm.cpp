@@ -45,13 +45,20 @@
 #include "strings.hpp"
 #include "sys.hpp"
 #include "transport.hpp"
+#include "wire.hpp"
 
 namespace shoal::detail {
 namespace {
 
+using shm::kind;
+using shm::packet;
+using shm::rx;
 using shm::segment;
 
-constexpr std::size_t max_name = 100;
+// The rendezvous address is "\0shoal-shm/<name>" in a sockaddr_un: the name gets what is left of
+// its 108 bytes (97).
+constexpr std::string_view address_prefix = "shoal-shm/";
+constexpr std::size_t max_name = sizeof(sockaddr_un::sun_path) - 1 - address_prefix.size();
 constexpr int default_hwm = 1000;  // assumed for a binder not yet known (connect before bind)
 constexpr std::int64_t handshake_timeout_ns = 10'000'000'000;
 constexpr std::uint64_t bytes_per_message = 128;
@@ -84,31 +91,15 @@ std::error_code check_name(std::string_view name) {
 }
 
 socklen_t abstract_address(std::string_view name, sockaddr_un& a) noexcept {
-  static constexpr std::string_view prefix = "shoal-shm/";
   a = {};
   a.sun_family = AF_UNIX;
   a.sun_path[0] = '\0';
-  std::memcpy(a.sun_path + 1, prefix.data(), prefix.size());
-  std::memcpy(a.sun_path + 1 + prefix.size(), name.data(), name.size());
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + prefix.size() + name.size());
+  std::memcpy(a.sun_path + 1, address_prefix.data(), address_prefix.size());
+  std::memcpy(a.sun_path + 1 + address_prefix.size(), name.data(), name.size());  // name.size() <= max_name
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + address_prefix.size() + name.size());
 }
 
-// --- wire ---------------------------------------------------------------------------------------
-
-enum class kind : std::uint8_t { hello = 1, connect = 2, accept = 3, refuse = 4 };
-constexpr std::uint64_t wire_magic = 0x4c4548414f4f4853ULL;  // "SHOOAHEL"
-constexpr std::uint16_t wire_version = 1;
-
-struct packet {
-  std::uint64_t magic = wire_magic;
-  std::uint16_t version = wire_version;
-  kind k = kind::hello;
-  std::uint8_t type = 0;
-  std::int32_t sndhwm = 0;
-  std::int32_t rcvhwm = 0;
-  std::uint32_t pid = 0;
-  std::array<char, 200> reason{};
-};
+// --- wire (packet layout in wire.hpp) -----------------------------------------------------------
 
 bool send_packet(int fd, const packet& p, std::initializer_list<int> fds) noexcept {
   iovec iov{const_cast<packet*>(&p), sizeof p};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
@@ -128,14 +119,13 @@ bool send_packet(int fd, const packet& p, std::initializer_list<int> fds) noexce
   return sys::retry_eintr([&] { return sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT); }) == static_cast<long>(sizeof p);
 }
 
-enum class rx : std::uint8_t { ok, again, gone, bad };
-
 // Receives one packet and the fds that came with it (owned by the caller, whatever the result):
 // ok; again (nothing there); gone (the peer closed or the connection failed); bad (not a
 // well-formed shoal packet).
 rx recv_packet(int fd, packet& p, std::vector<int>& fds) noexcept {
   fds.clear();
-  iovec iov{&p, sizeof p};
+  alignas(packet) std::array<std::byte, sizeof(packet)> buf{};
+  iovec iov{buf.data(), buf.size()};
   msghdr m{};
   m.msg_iov = &iov;
   m.msg_iovlen = 1;
@@ -155,9 +145,7 @@ rx recv_packet(int fd, packet& p, std::vector<int>& fds) noexcept {
     }
   }
   if (n <= 0) return rx::gone;
-  const bool good = n == static_cast<long>(sizeof p) && (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 &&
-                    p.magic == wire_magic && p.version == wire_version;
-  return good ? rx::ok : rx::bad;
+  return shm::parse_packet(buf.data(), static_cast<std::size_t>(n), m.msg_flags, p);
 }
 
 void close_all(std::vector<int>& fds) noexcept {
@@ -576,10 +564,9 @@ class connector final : public std::enable_shared_from_this<connector> {
     std::vector<int> fds;
     const rx r = recv_packet(fd_, p, fds);
     if (r == rx::again) return;
-    p.reason.back() = '\0';
     std::string why = r == rx::gone              ? std::string("the binder closed the connection")
                       : r == rx::bad             ? std::string("malformed handshake packet")
-                      : p.k == kind::refuse      ? cat("refused by the binder: ", std::string_view(p.reason.data()))
+                      : p.k == kind::refuse      ? cat("refused by the binder: ", shm::reason_of(p))
                       : st_ == state::wait_hello ? on_hello(p, fds)
                                                  : on_accept(p, fds);
     close_all(fds);

@@ -392,7 +392,8 @@ class reader {
       const std::uint64_t rec = record_bytes(len);
       if (header_has_undefined_bits(h) || rec > capacity_ - off) return peek_status::corrupt;
       if (type == record_type::padding) {
-        if (off + rec != capacity_) return peek_status::corrupt;
+        // Padding fills the tail end only; one from the start would lead back to itself.
+        if (off == 0 || off + rec != capacity_) return peek_status::corrupt;
         head_ += rec;
         continue;
       }

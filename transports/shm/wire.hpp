@@ -1,0 +1,52 @@
+// The shm:// handshake packet (see shm.cpp for the exchange): one fixed-size struct per
+// SOCK_SEQPACKET datagram, with the fds it announces passed alongside as SCM_RIGHTS. Shared by the
+// transport and its tests (fake peers speak it) and fuzzed through parse_packet().
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace shoal::detail::shm {
+
+enum class kind : std::uint8_t { hello = 1, connect = 2, accept = 3, refuse = 4 };
+inline constexpr std::uint64_t wire_magic = 0x4c4548414f4f4853ULL;  // "SHOOAHEL"
+inline constexpr std::uint16_t wire_version = 1;
+
+struct packet {
+  std::uint64_t magic = wire_magic;
+  std::uint16_t version = wire_version;
+  kind k = kind::hello;
+  std::uint8_t type = 0;
+  std::int32_t sndhwm = 0;
+  std::int32_t rcvhwm = 0;
+  std::uint32_t pid = 0;
+  std::array<char, 200> reason{};
+};
+
+// What one receive produced: ok; again (nothing there); gone (the peer closed or the connection
+// failed); bad (not a well-formed shoal packet).
+enum class rx : std::uint8_t { ok, again, gone, bad };
+
+// Checks one received datagram: `n` bytes of `data` (as recvmsg returned them into a buffer of
+// sizeof(packet) bytes) and recvmsg's msg_flags. ok fills `out`; bad when the datagram is not
+// exactly one packet of this wire version (short, truncated, with truncated fds, wrong magic or
+// version). Nothing beyond the packet's fields is interpreted here: the kind, the socket type and
+// the fds are for the handshake state machine to judge.
+[[nodiscard]] inline rx parse_packet(const std::byte* data, std::size_t n, int msg_flags, packet& out) noexcept {
+  if (n != sizeof(packet) || (msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) return rx::bad;
+  std::memcpy(&out, data, sizeof out);
+  return out.magic == wire_magic && out.version == wire_version ? rx::ok : rx::bad;
+}
+
+// The reason text of a REFUSE, which a peer need not have terminated.
+[[nodiscard]] inline std::string_view reason_of(const packet& p) noexcept {
+  const std::size_t n = strnlen(p.reason.data(), p.reason.size());
+  return {p.reason.data(), n};
+}
+
+}  // namespace shoal::detail::shm
