@@ -1,4 +1,4 @@
-// shoal-bench: the end-to-end benchmark suite. In one process, on two pinned CPUs, runs the
+// shoal-bench: the end-to-end benchmark suite. On two pinned CPUs, runs the
 // cache-line limit, shoal and libzmq inproc round trips and throughput, interleaved within each
 // round; prints a table of medians (stdout), progress (stderr) and optionally a JSON file.
 // Threading: the main thread drives; each run uses and joins its own two pinned threads.
