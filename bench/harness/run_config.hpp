@@ -1,5 +1,6 @@
-// run_config: what one measurement run is asked to do (endpoint, sizes, counts, CPUs, waiting),
-// and throughput_result, what a one-way throughput run reports. Plain values.
+// run_config: what one measurement run is asked to do (endpoint, sizes, counts, CPUs, waiting,
+// threads or processes), and throughput_result, what a one-way throughput run reports. Plain
+// values.
 #pragma once
 
 #include <chrono>
@@ -33,12 +34,29 @@ struct run_config {
   int cpu_a = 0;                  // the timing side: binds; times round trips, or receives
   int cpu_b = 1;                  // the peer: connects; echoes, or sends
   wait_strategy wait = wait_strategy::spin;
+  std::int64_t spin_ns = -1;  // opt::spin_ns for both sockets (block / spin_yield); -1: the library's
+  // Round trips: the timing side busy-waits this long (untimed) before each one, so that a peer
+  // with a blocking wait strategy has fallen asleep when the next message comes. 0: none.
+  std::int64_t gap_ns = 0;
+  // false: the two sides are two threads of this process; true: two processes forked from it,
+  // each making its own context and sockets after the fork (process_pair.hpp). The endpoint's
+  // transport must then cross processes (shm://, libzmq's ipc://).
+  bool procs = false;
   std::chrono::seconds timeout{300};  // the run is aborted (errc::timedout) after this
   thr_api api = thr_api::message;     // throughput runs only
 };
 
 // errc::inval (with a detail) for a run that cannot measure anything: no timed message, or
 // (throughput without warm-up) fewer than two.
+// The timing side's pause before a round trip (cfg.gap_ns): polls `now` until `ticks` have passed.
+template <typename Clock>
+void busy_gap(const Clock& clock, std::uint64_t ticks) noexcept {
+  if (ticks == 0) return;
+  const std::uint64_t end = clock.now() + ticks;
+  while (clock.now() < end) {
+  }
+}
+
 [[nodiscard]] inline std::error_code check_counts(const run_config& cfg, bool throughput) {
   if (cfg.count == 0) return fail(errc::inval, "count must be at least 1");
   if (throughput && cfg.warmup == 0 && cfg.count < 2)

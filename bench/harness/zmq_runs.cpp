@@ -1,13 +1,17 @@
 // zmq_runs over libzmq via cppzmq (see zmq_runs.hpp). cppzmq reports failures by throwing
 // zmq::error_t; every call is made inside a try block here and the error becomes a shoal
-// error_code with zmq's message as the detail, so no exception leaves this file.
+// error_code with zmq's message as the detail, so no exception leaves this file. The loops are
+// the same whether the sides are threads (one context) or processes (a context in each).
 #include <zmq.hpp>
 
 #include <cstring>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "harness/clock.hpp"
 #include "harness/pinned_pair.hpp"
+#include "harness/process_pair.hpp"
 #include "harness/zmq_runs.hpp"
 
 namespace shoal::bench {
@@ -50,6 +54,108 @@ std::error_code open_pair(zmq_pair& p, const run_config& cfg, zmq::socket_type b
   });
 }
 
+// One end of a run between processes: its own context (one I/O thread) and socket, linger 0.
+struct zmq_end {
+  zmq::context_t ctx{1};
+  zmq::socket_t sock;
+};
+
+std::error_code open_end(zmq_end& e, const run_config& cfg, zmq::socket_type type, bool bind) noexcept {
+  return guarded(bind ? "bind" : "connect", [&]() -> std::error_code {
+    e.sock = zmq::socket_t(e.ctx, type);
+    e.sock.set(zmq::sockopt::linger, 0);
+    if (bind) {
+      e.sock.bind(cfg.endpoint);
+    } else {
+      e.sock.connect(cfg.endpoint);
+    }
+    return {};
+  });
+}
+
+std::error_code time_round_trips(zmq::socket_t& s, const run_config& cfg, std::vector<std::uint64_t>& ticks) {
+  return guarded("PAIR timing", [&]() -> std::error_code {
+    const tick_clock& clock = tick_clock::get();
+    const std::uint64_t total = cfg.warmup + cfg.count;
+    zmq::message_t msg(cfg.size);
+    std::memset(msg.data(), 0x5a, msg.size());
+    for (std::uint64_t i = 0; i < total; ++i) {
+      const std::uint64_t t0 = clock.now();
+      (void)s.send(msg, zmq::send_flags::none);
+      (void)s.recv(msg, zmq::recv_flags::none);
+      const std::uint64_t t1 = clock.now();
+      if (msg.size() != cfg.size) return fail(errc::badmsg, "echoed message has the wrong size");
+      if (i >= cfg.warmup) ticks[i - cfg.warmup] = t1 - t0;
+    }
+    return {};
+  });
+}
+
+std::error_code echo(zmq::socket_t& s, const run_config& cfg) {
+  return guarded("PAIR echo", [&]() -> std::error_code {
+    const std::uint64_t total = cfg.warmup + cfg.count;
+    zmq::message_t msg;
+    for (std::uint64_t i = 0; i < total; ++i) {
+      (void)s.recv(msg, zmq::recv_flags::none);
+      (void)s.send(msg, zmq::send_flags::none);
+    }
+    return {};
+  });
+}
+
+std::error_code receive_all(zmq::socket_t& s, const run_config& cfg, double& seconds) {
+  return guarded("PULL receiver", [&]() -> std::error_code {
+    const tick_clock& clock = tick_clock::get();
+    const std::uint64_t total = cfg.warmup + cfg.count;
+    std::uint64_t t0 = 0;
+    zmq::message_t msg;
+    for (std::uint64_t i = 0; i < total; ++i) {
+      (void)s.recv(msg, zmq::recv_flags::none);
+      if (i + 1 == clock_start_after(cfg)) t0 = clock.now();
+    }
+    const std::uint64_t t1 = clock.now();
+    if (msg.size() != cfg.size) return fail(errc::badmsg, "the last message has the wrong size");
+    seconds = clock.to_ns(t1 - t0) / 1e9;
+    return {};
+  });
+}
+
+std::error_code send_all(zmq::socket_t& s, const run_config& cfg) {
+  return guarded("PUSH sender", [&]() -> std::error_code {
+    const std::uint64_t total = cfg.warmup + cfg.count;
+    for (std::uint64_t i = 0; i < total; ++i) {
+      zmq::message_t msg(cfg.size);
+      (void)s.send(msg, zmq::send_flags::none);
+    }
+    return {};
+  });
+}
+
+// A run between processes: side a binds (and measures), side b connects once a has bound and
+// stays until a raises done. Side a's bytes come back in `out`.
+std::error_code run_procs(const run_config& cfg, const char* name_a, const char* name_b, zmq::socket_type type_a,
+                          zmq::socket_type type_b,
+                          const std::function<std::error_code(zmq::socket_t&, std::string&)>& body_a,
+                          const std::function<std::error_code(zmq::socket_t&)>& body_b, std::string& out) {
+  shared_object<run_flags> flags;
+  auto side_a = [&](std::string& bytes) -> std::error_code {
+    zmq_end e;
+    if (auto ec = open_end(e, cfg, type_a, true)) return ec;
+    flags->bound.raise();
+    const std::error_code ec = body_a(e.sock, bytes);
+    flags->done.raise();
+    return ec;
+  };
+  auto side_b = [&](std::string& /*bytes*/) -> std::error_code {
+    if (auto ec = flags->bound.wait(cfg.timeout, "bound")) return ec;
+    zmq_end e;
+    if (auto ec = open_end(e, cfg, type_b, false)) return ec;
+    if (auto ec = body_b(e.sock)) return ec;
+    return flags->done.wait(cfg.timeout, "done");
+  };
+  return run_process_pair(make_pair_spec(cfg, name_a, name_b, nullptr), side_a, side_b, out);
+}
+
 pair_spec spec_for(const run_config& cfg, zmq_pair& p, const char* name_a, const char* name_b) {
   return make_pair_spec(cfg, name_a, name_b, [&p] { p.ctx.shutdown(); });  // blocking calls then fail with ETERM
 }
@@ -67,77 +173,62 @@ std::string libzmq_version() {
 
 result<std::vector<double>> zmq_latency(const run_config& cfg) {
   if (auto ec = check_counts(cfg, false)) return ec;
+  if (cfg.procs) {
+    std::string out;
+    auto timer = [&](zmq::socket_t& s, std::string& bytes) -> std::error_code {
+      std::vector<std::uint64_t> ticks(cfg.count);
+      if (auto ec = time_round_trips(s, cfg, ticks)) return ec;
+      append_doubles(bytes, ticks_to_ns(ticks));
+      return {};
+    };
+    auto echo_side = [&](zmq::socket_t& s) { return echo(s, cfg); };
+    if (auto ec = run_procs(cfg, "libzmq PAIR timing", "libzmq PAIR echo", zmq::socket_type::pair,
+                            zmq::socket_type::pair, timer, echo_side, out)) {
+      return ec;
+    }
+    std::vector<double> samples = doubles_from(out);
+    if (samples.size() != cfg.count)
+      return fail(errc::proto, "the timing process sent back the wrong number of samples");
+    return samples;
+  }
   zmq_pair p;
   if (auto ec = open_pair(p, cfg, zmq::socket_type::pair, zmq::socket_type::pair)) return ec;
-  const tick_clock& clock = tick_clock::get();
   std::vector<std::uint64_t> ticks(cfg.count);
-  const std::uint64_t total = cfg.warmup + cfg.count;
-
-  auto timer = [&] {
-    return guarded("PAIR timing", [&]() -> std::error_code {
-      zmq::message_t msg(cfg.size);
-      std::memset(msg.data(), 0x5a, msg.size());
-      for (std::uint64_t i = 0; i < total; ++i) {
-        const std::uint64_t t0 = clock.now();
-        (void)p.bound.send(msg, zmq::send_flags::none);
-        (void)p.bound.recv(msg, zmq::recv_flags::none);
-        const std::uint64_t t1 = clock.now();
-        if (msg.size() != cfg.size) return fail(errc::badmsg, "echoed message has the wrong size");
-        if (i >= cfg.warmup) ticks[i - cfg.warmup] = t1 - t0;
-      }
-      return {};
-    });
-  };
-  auto echo = [&] {
-    return guarded("PAIR echo", [&]() -> std::error_code {
-      zmq::message_t msg;
-      for (std::uint64_t i = 0; i < total; ++i) {
-        (void)p.connected.recv(msg, zmq::recv_flags::none);
-        (void)p.connected.send(msg, zmq::send_flags::none);
-      }
-      return {};
-    });
-  };
-  if (auto ec = run_pinned_pair(spec_for(cfg, p, "libzmq PAIR timing", "libzmq PAIR echo"), timer, echo)) return ec;
-
+  auto timer = [&] { return time_round_trips(p.bound, cfg, ticks); };
+  auto echo_side = [&] { return echo(p.connected, cfg); };
+  if (auto ec = run_pinned_pair(spec_for(cfg, p, "libzmq PAIR timing", "libzmq PAIR echo"), timer, echo_side)) {
+    return ec;
+  }
   return ticks_to_ns(ticks);
 }
 
 result<throughput_result> zmq_throughput(const run_config& cfg) {
   if (auto ec = check_counts(cfg, true)) return ec;
+  double seconds = 0;
+  if (cfg.procs) {
+    std::string out;
+    auto receiver = [&](zmq::socket_t& s, std::string& bytes) -> std::error_code {
+      if (auto ec = receive_all(s, cfg, seconds)) return ec;
+      append_doubles(bytes, {seconds});
+      return {};
+    };
+    auto sender = [&](zmq::socket_t& s) { return send_all(s, cfg); };
+    if (auto ec = run_procs(cfg, "libzmq PULL receiver", "libzmq PUSH sender", zmq::socket_type::pull,
+                            zmq::socket_type::push, receiver, sender, out)) {
+      return ec;
+    }
+    const std::vector<double> v = doubles_from(out);
+    if (v.size() != 1) return fail(errc::proto, "the receiver process sent no time back");
+    return timed_result(cfg, v[0]);
+  }
   zmq_pair p;
   if (auto ec = open_pair(p, cfg, zmq::socket_type::pull, zmq::socket_type::push)) return ec;
-  const tick_clock& clock = tick_clock::get();
-  const std::uint64_t total = cfg.warmup + cfg.count;
-  std::uint64_t t0 = 0;
-  std::uint64_t t1 = 0;
-
-  auto receiver = [&] {
-    return guarded("PULL receiver", [&]() -> std::error_code {
-      zmq::message_t msg;
-      for (std::uint64_t i = 0; i < total; ++i) {
-        (void)p.bound.recv(msg, zmq::recv_flags::none);
-        if (i + 1 == clock_start_after(cfg)) t0 = clock.now();
-      }
-      t1 = clock.now();
-      if (msg.size() != cfg.size) return fail(errc::badmsg, "the last message has the wrong size");
-      return {};
-    });
-  };
-  auto sender = [&] {
-    return guarded("PUSH sender", [&]() -> std::error_code {
-      for (std::uint64_t i = 0; i < total; ++i) {
-        zmq::message_t msg(cfg.size);
-        (void)p.connected.send(msg, zmq::send_flags::none);
-      }
-      return {};
-    });
-  };
+  auto receiver = [&] { return receive_all(p.bound, cfg, seconds); };
+  auto sender = [&] { return send_all(p.connected, cfg); };
   if (auto ec = run_pinned_pair(spec_for(cfg, p, "libzmq PULL receiver", "libzmq PUSH sender"), receiver, sender)) {
     return ec;
   }
-
-  return timed_result(cfg, clock.to_ns(t1 - t0) / 1e9);
+  return timed_result(cfg, seconds);
 }
 
 }  // namespace shoal::bench

@@ -1,7 +1,9 @@
 // zmq_runs: the reference measurements with libzmq (through cppzmq): PAIR round-trip time and
 // PUSH/PULL one-way throughput, with a context of one I/O thread, pinned like the shoal runs.
 // Built from zmq_runs.cpp where libzmq is found, else from zmq_runs_unavailable.cpp (errc::notsup).
-// Threading: call from any thread; each run runs and joins its own two pinned threads.
+// With cfg.procs the sides are two processes, each with its own context (e.g. over ipc://).
+// Threading: call from any thread; each run runs and joins its own two pinned threads (with
+// cfg.procs it forks two pinned processes: call it with no other thread running).
 #pragma once
 
 #include <string>

@@ -16,8 +16,10 @@ struct finding {
   std::string name;        // "shoal/limit RTT p50", "shoal/libzmq msg/s 64 B", ...
   std::string short_name;  // the ratio column shows value + this: "x limit", "x libzmq", ...
   bool is_ratio = true;    // shown in the ratio column (else only as a target)
+  bool is_rate = false;    // a message rate (shown as "N M"), else a plain ratio
   double value = 0;        // median across rounds
   int rounds = 0;          // rounds that produced a value
+  std::string na;          // when a row it needs was not applicable: why ("EMSGSIZE")
   bool has_target = false;
   bool at_most = false;  // the target is value <= target (else >=)
   double target = 0;

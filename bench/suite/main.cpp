@@ -1,7 +1,9 @@
-// shoal-bench: the end-to-end benchmark suite. In one process, on two pinned CPUs, runs the
-// cache-line limit, shoal and libzmq inproc round trips and throughput, interleaved within each
-// round; prints a table of medians (stdout), progress (stderr) and optionally a JSON file.
-// Threading: the main thread drives; each run uses and joins its own two pinned threads.
+// shoal-bench: the end-to-end benchmark suite. On two pinned CPUs, runs the physical limits,
+// shoal and libzmq round trips and throughput — inproc between two threads, shm:// and ipc://
+// between two processes — interleaved within each round; prints a table of medians (stdout),
+// progress (stderr) and optionally a JSON file.
+// Threading: the main thread drives; each run uses and joins its own two pinned threads, or
+// forks two pinned processes and reaps them (the main thread is then the only thread).
 #include <chrono>
 #include <cstdio>
 

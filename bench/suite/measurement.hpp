@@ -1,6 +1,6 @@
-// measurement: one row of the suite — what to run (cache-line limit, shoal or libzmq; round
-// trip or throughput; a run_config) and what each round measured. make_plan() lists the rows
-// in the order each round runs them. Used on the main thread only.
+// measurement: one row of the suite — what to run (a physical limit, shoal or libzmq; round trip
+// or throughput; a run_config, which says threads or processes) and what each round measured.
+// make_plan() lists the rows in the order each round runs them. Used on the main thread only.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +15,13 @@ namespace shoal::bench {
 
 enum class impl { limit, shoal, libzmq };
 enum class metric { rtt, thr };
+// What a limit row measures: cache-line ping-pong, futex wait/wake ping-pong (rtt), or memcpy
+// bandwidth (thr: one "message" is one copy of a cfg.size block).
+enum class limit_kind { cache_line, futex, memcpy };
 
 struct round_value {
   bool ok = false;
+  bool na = false;        // not applicable: the path refused the message size (EMSGSIZE)
   summary rtt;            // metric::rtt
   throughput_result thr;  // metric::thr
 };
@@ -25,24 +29,35 @@ struct round_value {
 struct measurement {
   impl who = impl::shoal;
   metric what = metric::rtt;
+  limit_kind limit = limit_kind::cache_line;  // impl::limit only
   run_config cfg;
-  std::string label;
+  std::string key;                  // stable id for findings and JSON: "shoal.shm.rtt.spin", "limit.memcpy.1048576"
+  std::string label;                // the table's row name
+  std::string section;              // the table section it belongs to
   std::vector<round_value> rounds;  // indexed by round; ok=false where that round failed
   std::string error;                // the last failure, empty if none
+  std::string na;                   // why rounds were not applicable ("EMSGSIZE"), empty if none
 
   [[nodiscard]] bool any_ok() const noexcept;
+  // No round succeeded and at least one was not applicable.
+  [[nodiscard]] bool not_applicable() const noexcept;
   [[nodiscard]] summary median_rtt() const;  // across the rounds that succeeded
   [[nodiscard]] double median_msgs_per_s() const;
   [[nodiscard]] double median_mb_per_s() const;
 };
 
-// "64 B", "1 KiB", "64 KiB", "10 KiB", "1000 B".
+// "64 B", "1 KiB", "64 KiB", "10 KiB", "1000 B", "1 MiB".
 [[nodiscard]] std::string format_size(std::uint64_t bytes);
 
-// The suite's rows: limit, shoal RTT, libzmq RTT, then shoal and libzmq throughput per size.
+// The suite's rows. Section one, two threads of one process: cache-line limit, shoal and libzmq
+// inproc round trips, then throughput per size. Section two (unless --no-procs), two processes:
+// the limits (cache-line and futex ping-pong across processes, memcpy in cache and in DRAM),
+// shoal shm:// round trips (busy-polling; both sides sleeping), libzmq ipc:// round trip, then
+// shm:// and ipc:// throughput per size.
 [[nodiscard]] std::vector<measurement> make_plan(const suite_options& o);
 
-// Runs `m` once more (appending a round); prints nothing. False on failure (m.error set).
+// Runs `m` once more (appending a round); prints nothing. False on failure (m.error set); a
+// round the path refused with EMSGSIZE is recorded as not applicable and is no failure.
 bool run_once(measurement& m);
 
 // A one-line result of the latest round, for progress output.

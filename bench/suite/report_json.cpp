@@ -21,10 +21,10 @@ json_object thr_json(double msgs_per_s, double mb_per_s) {
   return o;
 }
 
-const char* impl_name(impl who) {
-  switch (who) {
+const char* impl_name(const measurement& m) {
+  switch (m.who) {
     case impl::limit:
-      return "cache-line";
+      return m.limit == limit_kind::cache_line ? "cache-line" : m.limit == limit_kind::futex ? "futex" : "memcpy";
     case impl::shoal:
       return "shoal";
     case impl::libzmq:
@@ -35,15 +35,27 @@ const char* impl_name(impl who) {
 
 json_object measurement_json(const measurement& m) {
   json_object o;
-  o.add("label", m.label).add("impl", impl_name(m.who)).add("metric", m.what == metric::rtt ? "rtt" : "throughput");
+  o.add("key", m.key).add("label", m.label).add("section", m.section).add("impl", impl_name(m));
+  o.add("metric", m.what == metric::rtt ? "rtt" : "throughput");
+  const bool memcpy = m.who == impl::limit && m.limit == limit_kind::memcpy;
+  o.add("sides", memcpy ? "one thread" : m.cfg.procs ? "two processes" : "two threads");
   if (m.who != impl::limit) {
     o.add("endpoint", m.cfg.endpoint).add("pattern", m.what == metric::rtt ? "PAIR" : "PUSH/PULL");
     o.add("size", m.cfg.size);
+  } else if (memcpy) {
+    o.add("size", m.cfg.size);
   }
+  if (m.who == impl::shoal) {
+    o.add("wait", std::string(to_string(m.cfg.wait)));
+    if (m.cfg.spin_ns >= 0) o.add("spin_ns", m.cfg.spin_ns);
+  }
+  if (m.cfg.gap_ns > 0) o.add("gap_ns", m.cfg.gap_ns);
   o.add("count", m.cfg.count).add("warmup", m.cfg.warmup);
   std::vector<std::string> rounds;
   for (const round_value& r : m.rounds) {
-    if (!r.ok) {
+    if (r.na) {
+      rounds.push_back(json_object().add("na", m.na).str());
+    } else if (!r.ok) {
       rounds.emplace_back("null");
     } else if (m.what == metric::rtt) {
       rounds.push_back(rtt_json(r.rtt).str());
@@ -53,6 +65,7 @@ json_object measurement_json(const measurement& m) {
   }
   if (!m.any_ok()) {
     o.raw("median", "null");
+    if (m.not_applicable()) o.add("na", m.na);
   } else if (m.what == metric::rtt) {
     o.add("median", rtt_json(m.median_rtt()));
   } else {
@@ -65,11 +78,12 @@ json_object measurement_json(const measurement& m) {
 
 json_object finding_json(const finding& f) {
   json_object o;
-  o.add("name", f.name).add("rounds", f.rounds);
+  o.add("name", f.name).add("row", f.row).add("rounds", f.rounds);
   if (f.rounds > 0) {
     o.add("value", f.value);
   } else {
     o.raw("value", "null");
+    if (!f.na.empty()) o.add("na", f.na);
   }
   if (f.has_target) {
     o.add("target", f.target).add("target_op", f.at_most ? "<=" : ">=").add("pass", f.pass());
@@ -84,7 +98,7 @@ bool write_json(const suite_options& o, const run_facts& facts, const std::vecto
   json_object doc;
   doc.add("tool", "shoal-bench").add("mode", o.mode).add("rounds", o.rounds).add("date", facts.started);
   doc.add_array("cpus", {std::to_string(o.cpu_a), std::to_string(o.cpu_b)});
-  doc.add("wait", std::string(to_string(o.wait))).add("seconds", facts.seconds);
+  doc.add("wait", std::string(to_string(o.wait))).add("procs", o.procs).add("seconds", facts.seconds);
   doc.add("machine", to_json(facts.machine));
   std::vector<std::string> results;
   results.reserve(plan.size());

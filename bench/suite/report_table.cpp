@@ -1,5 +1,6 @@
-// report: the results table (see report.hpp). One row per measurement, medians across rounds;
-// ratio and target columns from the findings annotating that row. Threading: main thread only.
+// report: the results table (see report.hpp). One row per measurement, medians across rounds,
+// grouped in sections (threads, processes); ratio and target columns from the findings
+// annotating that row. Threading: main thread only.
 #include <algorithm>
 #include <cstdio>
 
@@ -25,10 +26,17 @@ constexpr std::size_t w_max = 9;
 constexpr std::size_t w_rate = 10;
 constexpr std::size_t w_mb = 9;
 
+// A message rate: "36.03 M", "812.4 k", "950".
+std::string rate_text(double per_s) {
+  if (per_s >= 1e6) return num("%.2f M", per_s / 1e6);
+  if (per_s >= 1e3) return num("%.1f k", per_s / 1e3);
+  return num("%.0f", per_s);
+}
+
 std::string stats_cells(const measurement& m) {
   std::string s;
   if (!m.any_ok()) {
-    s = "FAILED (see below)";
+    s = m.not_applicable() ? "n/a (" + m.na + ")" : "FAILED (see below)";
     return s.append(std::string(4 * (w_pct + 1) + w_max + w_rate + w_mb + 3 - s.size(), ' '));
   }
   if (m.what == metric::rtt) {
@@ -37,8 +45,19 @@ std::string stats_cells(const measurement& m) {
     return s + cell(num("%.0f", r.max), w_max) + cell("-", w_rate) + cell("-", w_mb);
   }
   for (int i = 0; i < 4; ++i) s += cell("-", w_pct);
-  return s + cell("-", w_max) + cell(num("%.2f M", m.median_msgs_per_s() / 1e6), w_rate) +
-         cell(num("%.1f", m.median_mb_per_s()), w_mb);
+  // memcpy: copies per second say nothing; the bandwidth is the figure.
+  const std::string rate = m.who == impl::limit ? "-" : rate_text(m.median_msgs_per_s());
+  return s + cell("-", w_max) + cell(rate, w_rate) + cell(num("%.1f", m.median_mb_per_s()), w_mb);
+}
+
+std::string value_text(const finding& f) {
+  if (f.rounds == 0) return f.na.empty() ? "n/a" : "n/a (" + f.na + ")";
+  return f.is_rate ? num("%.2f M", f.value / 1e6) : num("%.2f", f.value);
+}
+
+std::string verdict(const finding& f) {
+  if (f.rounds == 0) return f.na.empty() ? "MISS (no data)" : "MISS (n/a: " + f.na + ")";
+  return f.pass() ? "PASS" : "MISS";
 }
 
 }  // namespace
@@ -50,26 +69,44 @@ void print_table(std::FILE* out, const suite_options& o, const run_facts& facts,
                o.mode.c_str(), o.rounds, o.cpu_a, o.cpu_b, std::string(to_string(o.wait)).c_str(),
                facts.machine.cpu_model.c_str(), facts.machine.clock.c_str(), facts.machine.clock_ghz,
                facts.machine.clock_overhead_ns);
-  std::fprintf(out, "values: median across rounds; RTT percentiles in ns; MB = 10^6 bytes\n\n");
+  std::fprintf(out,
+               "values: median across rounds; RTT percentiles in ns; MB = 10^6 bytes; memcpy MB/s = bytes copied\n");
+  if (o.procs) {
+    std::fprintf(out,
+                 "procs: each side a process forked by shoal-bench, pinned, with its own context; futex and shm\n"
+                 "block (no spin): opt::wait block, opt::spin_ns 0, a 20 us pause before each round trip, so both\n"
+                 "sides sleep on a futex between messages\n");
+  }
+  std::fprintf(out, "\n");
+  std::size_t label_width = 30;
+  for (const measurement& m : plan) label_width = std::max(label_width, m.label.size());
   std::string head = "measurement";
-  head.resize(31, ' ');
+  head.resize(label_width + 1, ' ');
   head += cell("p50", w_pct) + cell("p90", w_pct) + cell("p99", w_pct) + cell("p99.9", w_pct) + cell("max", w_max) +
           cell("msg/s", w_rate) + cell("MB/s", w_mb);
   std::fprintf(out, "%s %-14s %s\n", head.c_str(), "ratio", "target");
+  std::string section;
   for (std::size_t row = 0; row < plan.size(); ++row) {
     const measurement& m = plan[row];
+    if (m.section != section) {
+      section = m.section;
+      std::fprintf(out, "-- %s\n", section.c_str());
+    }
     std::string ratio;
     std::string target;
     for (const finding& f : findings) {
-      if (f.row != row || f.rounds == 0) continue;
-      if (f.is_ratio) ratio = num(f.value < 10 ? "%.2f" : "%.1f", f.value) + f.short_name;
-      if (f.has_target) {
+      if (f.row != row) continue;
+      if (f.is_ratio && f.rounds > 0) {
+        if (!ratio.empty()) ratio += ", ";
+        ratio += num(f.value < 10 ? "%.2f" : "%.1f", f.value) + f.short_name;
+      }
+      if (f.has_target && (f.rounds > 0 || !f.na.empty())) {
         if (!target.empty()) target += "; ";
-        target += f.target_text + (f.pass() ? " PASS" : " MISS");
+        target += f.target_text + " " + (f.rounds > 0 ? verdict(f) : "n/a (" + f.na + ")");
       }
     }
     std::string label = m.label;
-    label.resize(std::max<std::size_t>(label.size(), 30), ' ');
+    label.resize(label_width, ' ');
     std::fprintf(out, "%s %s %-14s %s\n", label.c_str(), stats_cells(m).c_str(), ratio.empty() ? "-" : ratio.c_str(),
                  target.empty() ? "-" : target.c_str());
   }
@@ -77,16 +114,12 @@ void print_table(std::FILE* out, const suite_options& o, const run_facts& facts,
   std::fprintf(out, "targets (a report, not an exit status):\n");
   for (const finding& f : findings) {
     if (!f.has_target) continue;
-    std::fprintf(out, "  %-40s %-14s %10s  %s\n", f.name.c_str(), f.target_text.c_str(),
-                 f.rounds == 0 ? "n/a"
-                 : f.is_ratio  ? num("%.2f", f.value).c_str()
-                               : num("%.2f M", f.value / 1e6).c_str(),
-                 f.rounds == 0 ? "MISS (no data)"
-                 : f.pass()    ? "PASS"
-                               : "MISS");
+    std::fprintf(out, "  %-42s %-14s %10s  %s\n", f.name.c_str(), f.target_text.c_str(), value_text(f).c_str(),
+                 verdict(f).c_str());
   }
   for (const measurement& m : plan) {
-    if (!m.error.empty()) std::fprintf(out, "error in %s: %s\n", m.label.c_str(), m.error.c_str());
+    if (m.error.empty()) continue;
+    std::fprintf(out, "%s %s: %s\n", m.not_applicable() ? "n/a in" : "error in", m.label.c_str(), m.error.c_str());
   }
   std::fprintf(out, "total %.1f s\n", facts.seconds);
 }

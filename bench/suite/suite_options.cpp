@@ -2,6 +2,7 @@
 // Threading: main thread only.
 #include "suite/suite_options.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include "harness/arg_parse.hpp"
@@ -15,6 +16,8 @@ void apply_full(suite_options& o) {
   o.rtt_count = 1'000'000;
   o.thr_count = 10'000'000;
   o.sizes = {64, 128, 512, 1024, 10240, 65536};  // + the seeds' own sizes (ANCHORS.md)
+  o.slow_rtt_count = 50'000;
+  o.proc_bytes = std::uint64_t{4} << 30;
 }
 
 std::string bad(std::string_view what, std::string_view value) {
@@ -29,6 +32,10 @@ std::uint64_t thr_count_for(const suite_options& o, std::uint64_t size) noexcept
   if (size <= 512) return o.thr_count;
   if (size <= std::uint64_t{16} * 1024) return o.thr_count / 2;
   return o.thr_count / 10;
+}
+
+std::uint64_t proc_count_for(const suite_options& o, std::uint64_t size) noexcept {
+  return std::min(thr_count_for(o, size), std::max<std::uint64_t>(o.proc_bytes / std::max<std::uint64_t>(size, 1), 4));
 }
 
 std::optional<suite_options> parse_suite_options(int argc, char** argv, std::string& error) {
@@ -51,8 +58,12 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       o.libzmq = false;
       continue;
     }
+    if (arg == "--no-procs") {
+      o.procs = false;
+      continue;
+    }
     const bool takes_value = arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--sizes" ||
-                             arg == "--cpus" || arg == "--wait" || arg == "--json";
+                             arg == "--cpus" || arg == "--wait" || arg == "--json" || arg == "--slow-rtt-count";
     if (!takes_value) {
       error = "unknown option '" + std::string(arg) + "'";
       return std::nullopt;
@@ -62,7 +73,7 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       return std::nullopt;
     }
     const std::string_view value(argv[++i]);
-    if (arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count") {
+    if (arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--slow-rtt-count") {
       const auto n = parse_u64(value);
       if (!n || *n == 0 || (arg == "--rounds" && *n > 1000)) {
         error = bad(arg, value);
@@ -71,6 +82,7 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       if (arg == "--rounds") o.rounds = static_cast<int>(*n);
       if (arg == "--rtt-count") o.rtt_count = *n;
       if (arg == "--thr-count") o.thr_count = *n;
+      if (arg == "--slow-rtt-count") o.slow_rtt_count = *n;
     } else if (arg == "--sizes") {
       auto sizes = parse_u64_list(value);
       if (!sizes) {
@@ -106,17 +118,22 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
 
 const char* suite_usage() noexcept {
   return "usage: shoal-bench [--quick | --full] [options]\n"
-         "  Cache-line ping-pong, shoal and libzmq inproc round trips and throughput, in one\n"
-         "  process on two pinned CPUs, repeated in interleaved rounds; prints medians.\n"
-         "  --quick            3 rounds, 200k round trips, 2M messages at 64 B (default)\n"
-         "  --full             5 rounds, 1M round trips, 10M messages, sizes 64,128,512,1024,10240,65536\n"
+         "  Physical limits (cache-line and futex ping-pong, memcpy), shoal and libzmq round trips\n"
+         "  and throughput on two pinned CPUs: inproc between two threads, then shm:// (libzmq:\n"
+         "  ipc://) between two processes; repeated in interleaved rounds; prints medians.\n"
+         "  --quick            3 rounds, 200k round trips (10k where both sides sleep or libzmq\n"
+         "                     ipc://), 2M messages at 64 B, at most 512 MiB per process run (default)\n"
+         "  --full             5 rounds, 1M round trips (50k), 10M messages, at most 4 GiB, inproc\n"
+         "                     sizes 64,128,512,1024,10240,65536\n"
          "  --rounds N         rounds (each runs every measurement once)\n"
-         "  --rtt-count N      timed round trips per latency run\n"
+         "  --rtt-count N      timed round trips per busy-polling latency run\n"
+         "  --slow-rtt-count N timed round trips of the futex, sleeping shm:// and libzmq ipc:// runs\n"
          "  --thr-count N      messages per throughput run up to 512 B (half to 16 KiB, a tenth above)\n"
-         "  --sizes A,B,...    throughput payload sizes in bytes (default 64,1024,65536)\n"
+         "  --sizes A,B,...    inproc throughput payload sizes in bytes (default 64,1024,65536)\n"
          "  --cpus A,B         the two CPUs (default: the first two this process may use)\n"
          "  --wait W           shoal's wait strategy: spin (default), spin_yield, block\n"
          "  --no-libzmq        skip the libzmq reference runs\n"
+         "  --no-procs         skip the two-process section\n"
          "  --json FILE        also write all results and a machine description to FILE\n";
 }
 

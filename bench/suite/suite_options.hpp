@@ -1,5 +1,5 @@
-// suite_options: shoal-bench's command line (mode, rounds, counts, sizes, CPUs, JSON file) and
-// its usage text. Parsed once on the main thread.
+// suite_options: shoal-bench's command line (mode, rounds, counts, sizes, CPUs, JSON file,
+// whether to run the two-process section) and its usage text. Parsed once on the main thread.
 #pragma once
 
 #include <cstdint>
@@ -23,11 +23,22 @@ struct suite_options {
   bool libzmq = true;
   std::string json_path;  // empty: no JSON file
   bool help = false;
+  // The two-process section (shm://, libzmq ipc://, and the limits they are measured against).
+  bool procs = true;
+  std::uint64_t slow_rtt_count = 10'000;                // round trips of the rows that sleep or cost ~10 us+ each
+  std::uint64_t proc_bytes = std::uint64_t{512} << 20;  // bytes moved per throughput or memcpy run
+  std::vector<std::uint64_t> proc_sizes{64, 1024, 65536, 1048576};  // shm:// throughput sizes
+  std::vector<std::uint64_t> zmq_ipc_sizes{64, 1048576};            // libzmq ipc:// throughput sizes
+  std::vector<std::uint64_t> memcpy_sizes{1048576, 268435456};      // in cache; DRAM
 };
 
 // Messages for a throughput run of `size` bytes: thr_count up to 512 B, half up to 16 KiB, a
 // tenth above (large frames cost more per message and need fewer for a stable rate).
 [[nodiscard]] std::uint64_t thr_count_for(const suite_options& o, std::uint64_t size) noexcept;
+
+// Messages (or copies) for a run of the two-process section: thr_count_for(), but at most
+// proc_bytes in all (at least 4), so that large sizes through copying paths stay short.
+[[nodiscard]] std::uint64_t proc_count_for(const suite_options& o, std::uint64_t size) noexcept;
 
 // Parses argv; on a usage error returns nullopt and sets `error`.
 [[nodiscard]] std::optional<suite_options> parse_suite_options(int argc, char** argv, std::string& error);

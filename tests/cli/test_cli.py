@@ -1,10 +1,15 @@
 #!/usr/bin/python3
-# CLI test for the `shoal` tool: lat/thr --json print one valid JSON object with sane values;
-# version/help work; every bad argument exits non-zero with a usage message on stderr.
+# CLI test for the `shoal` tool: lat/thr --json print one valid JSON object with sane values,
+# between two threads (inproc://) and between two processes (--procs over shm://); version/help
+# work; every bad argument exits non-zero with a usage message on stderr.
 # Single-threaded; runs the binary given as argv[1] as a subprocess. Asserts no timings.
+# shm:// names are machine-wide (abstract Unix sockets): they carry this test's pid, so runs of
+# the test in parallel (other build trees, other presets) never collide.
 import json
+import os
 import subprocess
 import sys
+import time
 
 failures = []
 
@@ -86,6 +91,77 @@ def test_thr_apis(binary):
             check(obj["msgs_per_s"] > 0, f"{label}: msgs_per_s {obj['msgs_per_s']}")
 
 
+def shm_endpoint(what):
+    return f"shm://shoal-cli-test-{os.getpid()}-{what}"
+
+
+def test_lat_procs(binary):
+    label = "lat --procs --json"
+    endpoint = shm_endpoint("lat")
+    obj = one_json_object(label, *run(binary, ["lat", endpoint, "--procs", "--count", "2000", "--json"]))
+    if obj is None:
+        return
+    pcts = ["p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"]
+    if not has_fields(label, obj, pcts + ["mean_ns", "endpoint", "size", "count", "warmup", "cpus", "procs"]):
+        return
+    check(obj["endpoint"] == endpoint, f"{label}: endpoint {obj['endpoint']!r}")
+    check(obj["procs"] is True, f"{label}: procs {obj['procs']!r}")
+    check(obj["size"] == 64 and obj["count"] == 2000, f"{label}: size/count {obj['size']}/{obj['count']}")
+    values = [obj[k] for k in pcts]
+    check(all(isinstance(v, (int, float)) and v > 0 for v in values + [obj["mean_ns"]]),
+          f"{label}: non-positive statistic in {obj}")
+    check(values == sorted(values), f"{label}: percentiles not ordered p50 <= p90 <= p99 <= p99.9 <= max: {values}")
+    check(obj["mean_ns"] <= obj["max_ns"], f"{label}: mean above max")
+    # Both sides sleeping between messages, in text mode.
+    rc, out, err = run(binary, ["lat", shm_endpoint("block"), "--procs", "--count", "500", "--wait", "block"])
+    check(rc == 0 and "p50" in out and "two processes" in out,
+          f"lat --procs (text, block): exit {rc}, stdout {out!r}, stderr {err!r}")
+
+
+def test_thr_procs(binary):
+    for size, count in ((64, 20000), (65536, 2000)):
+        label = f"thr --procs --json --size {size}"
+        endpoint = shm_endpoint(f"thr{size}")
+        args = ["thr", endpoint, "--procs", "--size", str(size), "--count", str(count), "--json"]
+        obj = one_json_object(label, *run(binary, args))
+        if obj is None:
+            continue
+        if not has_fields(label, obj, ["msgs_per_s", "mb_per_s", "seconds", "endpoint", "size", "count", "procs"]):
+            continue
+        check(obj["endpoint"] == endpoint and obj["procs"] is True, f"{label}: endpoint/procs in {obj}")
+        check(obj["size"] == size and obj["count"] == count, f"{label}: size/count {obj['size']}/{obj['count']}")
+        check(obj["msgs_per_s"] > 0 and obj["seconds"] > 0, f"{label}: msgs_per_s {obj['msgs_per_s']}")
+        expect_mb = obj["msgs_per_s"] * size / 1e6
+        check(abs(obj["mb_per_s"] - expect_mb) <= 1e-6 * expect_mb, f"{label}: mb_per_s {obj['mb_per_s']} != {expect_mb}")
+
+
+def shm_name_bound(endpoint):
+    # A bound shm:// name is a listening abstract Unix socket "@shoal-shm/<name>".
+    with open("/proc/net/unix") as f:
+        return any(line.rstrip().endswith("@shoal-shm/" + endpoint[len("shm://"):]) for line in f)
+
+
+def test_procs_failures(binary):
+    # A second run on a name that a first run has bound cannot bind; it fails cleanly (exit 1,
+    # shoal's message naming the process) instead of hanging.
+    endpoint = shm_endpoint("busy")
+    first = subprocess.Popen([binary, "lat", endpoint, "--procs", "--count", "20000000"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(2000):
+            if shm_name_bound(endpoint) or first.poll() is not None:
+                break
+            time.sleep(0.005)
+        if not check(shm_name_bound(endpoint), f"lat --procs: {endpoint} never appeared in /proc/net/unix"):
+            return
+        rc, out, err = run(binary, ["lat", endpoint, "--procs", "--count", "10"])
+        check(rc == 1 and "process" in err and "already bound" in err,
+              f"lat --procs on a name in use: exit {rc}, stdout {out!r}, stderr {err!r}")
+    finally:
+        first.kill()
+        first.wait()
+
+
 def test_text_and_info(binary):
     rc, out, err = run(binary, ["lat", "inproc://t", "--count", "500", "--size", "1024", "--wait", "block"])
     check(rc == 0 and "p50" in out, f"lat (text, block): exit {rc}, stdout {out!r}, stderr {err!r}")
@@ -118,6 +194,9 @@ BAD = [
     (["lat", "inproc://t", "--api", "zero-copy"], "api for lat"),
     (["lat", "nosuch://t", "--count", "10"], "unknown transport scheme"),
     (["thr", "inproc-without-scheme", "--count", "10"], "malformed endpoint"),
+    (["lat", "inproc://t", "--procs"], "inproc cannot cross processes"),
+    (["thr", "inproc://t", "--procs", "--count", "10"], "inproc cannot cross processes"),
+    (["lat", "nosuch://t", "--procs", "--count", "10"], "unknown transport scheme, two processes"),
 ]
 
 
@@ -130,6 +209,8 @@ def test_bad_arguments(binary):
     # A library rejection also prints shoal's message with its detail.
     _, _, err = run(binary, ["lat", "nosuch://t", "--count", "10"])
     check("nosuch" in err, f"unknown scheme: the error does not name it: {err!r}")
+    _, _, err = run(binary, ["thr", "inproc://t", "--procs"])
+    check("inproc" in err and "process" in err, f"inproc --procs: the error does not say why: {err!r}")
 
 
 def main():
@@ -137,7 +218,8 @@ def main():
         print("usage: test_cli.py <path to the shoal binary>", file=sys.stderr)
         return 2
     binary = sys.argv[1]
-    for test in (test_lat, test_thr, test_thr_apis, test_text_and_info, test_bad_arguments):
+    for test in (test_lat, test_thr, test_thr_apis, test_lat_procs, test_thr_procs, test_procs_failures,
+                 test_text_and_info, test_bad_arguments):
         test(binary)
     for f in failures:
         print("FAIL:", f)

@@ -117,6 +117,10 @@ std::optional<cli_options> parse_cli(int argc, char** argv, std::string& error) 
       o.json = true;
       continue;
     }
+    if (arg == "--procs") {
+      o.run.procs = true;
+      continue;
+    }
     if (arg.size() < 2 || arg.substr(0, 2) != "--") {
       positional.push_back(arg);
       continue;
@@ -143,6 +147,10 @@ std::optional<cli_options> parse_cli(int argc, char** argv, std::string& error) 
     return std::nullopt;
   }
   o.run.endpoint = std::string(positional[0]);
+  if (o.run.procs && o.run.endpoint.starts_with("inproc://")) {
+    error = "--procs runs the two ends in two processes, which inproc:// cannot connect; use shm://NAME";
+    return std::nullopt;
+  }
   if (!warmup_given) o.run.warmup = std::min(o.run.count / 10, default_warmup_cap);
   if (o.cmd == command::thr && o.run.warmup == 0 && o.run.count < 2) {
     error = "thr needs --count of at least 2 without warm-up";
@@ -153,10 +161,10 @@ std::optional<cli_options> parse_cli(int argc, char** argv, std::string& error) 
 
 const char* usage() noexcept {
   return "usage: shoal <command> [arguments]\n"
-         "  lat <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--json]\n"
+         "  lat <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--procs] [--json]\n"
          "      PAIR ping-pong between two pinned threads; prints round-trip percentiles.\n"
          "      Defaults: --size 64 --count 100000, warm-up count/10 (at most 100000).\n"
-         "  thr <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--api A] [--json]\n"
+         "  thr <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--api A] [--procs] [--json]\n"
          "      PUSH/PULL one-way throughput between two pinned threads (MB = 10^6 bytes).\n"
          "      --api: message (default: a fresh message each), bytes (copied from a buffer), or\n"
          "      zero-copy (loan/commit, written from that buffer; recv_view, one word read).\n"
@@ -165,7 +173,10 @@ const char* usage() noexcept {
          "  help      prints this text\n"
          "  <endpoint> is scheme://address, e.g. inproc://bench. --cpus: the timing (binding) side's\n"
          "  CPU, then the peer's (default: the first two CPUs this process may use). --wait: spin\n"
-         "  (default), spin_yield or block. --json prints one JSON object instead of text.\n"
+         "  (default), spin_yield or block. --procs: the two ends are two processes instead of two\n"
+         "  threads (shoal forks twice; each child pins itself and makes its own context), for\n"
+         "  transports that cross processes (shm://, not inproc://). --json prints one JSON\n"
+         "  object instead of text.\n"
          "Exit status: 0 ok, 1 the run failed, 2 usage error.\n";
 }
 

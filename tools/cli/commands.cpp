@@ -19,14 +19,15 @@ bench::json_object echo_fields(const char* command, const bench::run_config& r) 
   bench::json_object o;
   o.add("command", command).add("endpoint", r.endpoint).add("size", r.size).add("count", r.count);
   o.add("warmup", r.warmup).add_array("cpus", {std::to_string(r.cpu_a), std::to_string(r.cpu_b)});
-  o.add("wait", std::string(to_string(r.wait)));
+  o.add("wait", std::string(to_string(r.wait))).add("procs", r.procs);
   return o;
 }
 
 void print_header(const char* command, const bench::run_config& r, const char* unit) {
-  std::printf("shoal %s %s: %zu B, %llu %s after %llu warm-up, cpus %d,%d, wait %s\n", command, r.endpoint.c_str(),
-              r.size, static_cast<unsigned long long>(r.count), unit, static_cast<unsigned long long>(r.warmup),
-              r.cpu_a, r.cpu_b, std::string(to_string(r.wait)).c_str());
+  std::printf("shoal %s %s: %zu B, %llu %s after %llu warm-up, cpus %d,%d (two %s), wait %s\n", command,
+              r.endpoint.c_str(), r.size, static_cast<unsigned long long>(r.count), unit,
+              static_cast<unsigned long long>(r.warmup), r.cpu_a, r.cpu_b, r.procs ? "processes" : "threads",
+              std::string(to_string(r.wait)).c_str());
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // shoal: the command-line tool — `shoal lat|thr <endpoint> ...` measures round-trip time or
-// throughput between two pinned threads through the public API; `shoal version`, `shoal help`.
-// Threading: the main thread parses and prints; each run uses and joins two pinned threads.
+// throughput between two pinned threads (or, with --procs, two pinned processes) through the
+// public API; `shoal version`, `shoal help`.
+// Threading: the main thread parses and prints; each run uses and joins two pinned threads. With
+// --procs the process is still single-threaded when the run forks its two children (fork
+// without exec: each child pins itself and makes its own context and socket after the fork; the
+// parent only collects the timing child's samples through a pipe; see bench/harness/process_pair).
 #include <cstdio>
 #include <string>
 
