@@ -464,8 +464,11 @@ bool ring_pipe::cancel_write() noexcept {
 
 void ring_pipe::rollback() noexcept {
   end_out_stream();
-  out_.rollback(
-      [](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) { release_record(type, payload); });
+  // Only an in-process ring can hold pointer records; on a shared ring the records read back are
+  // memory the peer can write, so nothing in them is acted on.
+  out_.rollback([local = link_->local()](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) {
+    if (local) release_record(type, payload);
+  });
   notify_peer();  // a stream's abort record
 }
 
@@ -670,9 +673,10 @@ void ring_pipe::close(bool discard) noexcept {
   if (closed_) return;
   closed_ = true;
   end_out_stream();
-  out_.close(discard, [](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) {
-    release_record(type, payload);
-  });
+  out_.close(discard,
+             [local = link_->local()](ring::record_type type, const std::byte* payload, std::uint32_t /*len*/) {
+               if (local) release_record(type, payload);
+             });
   in_.close();
   in_stream_.reset();
   if (waiter* w = link_->waiter_of(peer_)) w->notify_force();

@@ -215,14 +215,18 @@ class writer {
       return;
     }
     if (state_ != state::held) return;
+    // The headers after the first are read back from the ring, which a consumer in another
+    // process can write: the walk stays within what this writer wrote, whatever they say.
     std::uint64_t pos = open_start_;
     std::uint64_t hdr = open_header_;
-    while (pos != tail_) {
+    while (pos < tail_) {
       const auto type = static_cast<record_type>(header_type(hdr));
       const std::uint32_t len = header_length(hdr);
+      const std::uint64_t next = pos + record_bytes(len);
+      if (next > tail_) break;
       if (type != record_type::padding) on_record(type, base_ + (pos & mask_) + header_size, len);
-      pos += record_bytes(len);
-      if (pos != tail_) hdr = detail::word(base_, pos & mask_).load(std::memory_order_relaxed);
+      pos = next;
+      if (pos < tail_) hdr = detail::word(base_, pos & mask_).load(std::memory_order_relaxed);
     }
     // Restore the free-region invariant over what this message wrote.
     for (pos = open_start_; pos != tail_; pos += cache_line) {
