@@ -104,21 +104,7 @@ void exercise_binder(binder& b, const std::uint8_t* data, std::size_t size, std:
       fds = {seg.fd(), b.waiter.fd, seg.fd()};
       break;
   }
-  iovec iov{const_cast<std::uint8_t*>(data), size};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  alignas(cmsghdr) std::array<char, CMSG_SPACE(3 * sizeof(int))> ctrl{};
-  if (!fds.empty()) {
-    m.msg_control = ctrl.data();
-    m.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
-    cmsghdr* c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-    std::memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
-  }
-  if (sendmsg(fd, &m, MSG_NOSIGNAL) != static_cast<ssize_t>(size)) {
+  if (detail::shm::send_with_fds(fd, data, size, fds, 0) != static_cast<long>(size)) {
     close(fd);  // e.g. a datagram larger than the socket takes
     return;
   }

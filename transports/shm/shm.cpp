@@ -102,21 +102,8 @@ socklen_t abstract_address(std::string_view name, sockaddr_un& a) noexcept {
 // --- wire (packet layout in wire.hpp) -----------------------------------------------------------
 
 bool send_packet(int fd, const packet& p, std::initializer_list<int> fds) noexcept {
-  iovec iov{const_cast<packet*>(&p), sizeof p};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  alignas(cmsghdr) std::array<char, CMSG_SPACE(2 * sizeof(int))> ctrl{};
-  if (fds.size() != 0) {
-    m.msg_control = ctrl.data();
-    m.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
-    cmsghdr* c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-    std::memcpy(CMSG_DATA(c), fds.begin(), fds.size() * sizeof(int));
-  }
-  return sys::retry_eintr([&] { return sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT); }) == static_cast<long>(sizeof p);
+  return send_with_fds(fd, &p, sizeof p, std::span<const int>(fds.begin(), fds.size()), MSG_DONTWAIT) ==
+         static_cast<long>(sizeof p);
 }
 
 // Receives one packet and the fds that came with it (owned by the caller, whatever the result):

@@ -246,21 +246,7 @@ inline unique_fd raw_accept(int listener, std::chrono::milliseconds timeout = 10
 
 // Sends raw bytes as one datagram with `fds` attached.
 inline bool send_raw(int fd, const void* data, std::size_t size, const std::vector<int>& fds = {}) {
-  iovec iov{const_cast<void*>(data), size};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  std::vector<char> ctrl(CMSG_SPACE(sizeof(int) * fds.size()));
-  if (!fds.empty()) {
-    m.msg_control = ctrl.data();
-    m.msg_controllen = ctrl.size();
-    cmsghdr* c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  return sendmsg(fd, &m, MSG_NOSIGNAL) == static_cast<ssize_t>(size);
+  return detail::shm::send_with_fds(fd, data, size, fds, 0) == static_cast<long>(size);
 }
 
 inline bool send_packet(int fd, const packet& p, const std::vector<int>& fds = {}) {

@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string_view>
 
 namespace shoal::detail::shm {
@@ -47,6 +49,36 @@ enum class rx : std::uint8_t { ok, again, gone, bad };
 [[nodiscard]] inline std::string_view reason_of(const packet& p) noexcept {
   const std::size_t n = strnlen(p.reason.data(), p.reason.size());
   return {p.reason.data(), n};
+}
+
+// Sends `size` bytes as one datagram with up to 4 descriptors attached (SCM_RIGHTS). Returns
+// sendmsg's result (bytes sent, or -1 and errno); `flags` are sendmsg flags (MSG_NOSIGNAL is
+// always added). The one place that builds the control message: the transport, its tests and the
+// fuzz target all send through it.
+inline long send_with_fds(int fd, const void* data, std::size_t size, std::span<const int> fds, int flags) noexcept {
+  if (fds.size() > 4) {
+    errno = EINVAL;
+    return -1;
+  }
+  iovec iov{const_cast<void*>(data), size};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  alignas(cmsghdr) std::array<char, CMSG_SPACE(4 * sizeof(int))> ctrl{};
+  if (!fds.empty()) {
+    m.msg_control = ctrl.data();
+    m.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+    std::memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
+  }
+  long rc = 0;
+  do {
+    rc = sendmsg(fd, &m, flags | MSG_NOSIGNAL);
+  } while (rc == -1 && errno == EINTR);
+  return rc;
 }
 
 }  // namespace shoal::detail::shm
