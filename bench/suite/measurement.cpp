@@ -165,7 +165,8 @@ std::vector<measurement> make_plan(const suite_options& o) {
   std::vector<measurement> plan;
   plan.push_back(make_inproc(impl::limit, metric::rtt, base, 64, o.rtt_count));
   plan.push_back(make_inproc(impl::shoal, metric::rtt, base, 64, o.rtt_count));
-  if (o.libzmq) plan.push_back(make_inproc(impl::libzmq, metric::rtt, base, 64, o.rtt_count));
+  // libzmq round trips cost ~40-100 us each here: slow_rtt_count keeps the quick suite short.
+  if (o.libzmq) plan.push_back(make_inproc(impl::libzmq, metric::rtt, base, 64, o.slow_rtt_count));
   for (const std::uint64_t size : o.sizes) {
     plan.push_back(make_inproc(impl::shoal, metric::thr, base, size, thr_count_for(o, size)));
   }
@@ -176,17 +177,17 @@ std::vector<measurement> make_plan(const suite_options& o) {
   }
   if (!o.procs) return plan;
 
+  // Each limit runs right before the shoal row it is compared with: this host moves between
+  // coherence regimes (cache-line RTT ~60, ~120 or ~450 ns) from one second to the next, and a
+  // ratio of two rows measured seconds apart can mix two regimes.
   plan.push_back(make_limit(limit_kind::cache_line, base, 64, o.rtt_count));
+  plan.push_back(make_procs(impl::shoal, metric::rtt, base, 64, o.rtt_count));
   // The futex floor and shoal's sleeping round trip both pause between round trips, so that the
   // echo side is asleep when the next message comes (shoal polls ~128 times before it sleeps,
   // so back-to-back round trips would never sleep).
   run_config paced = base;
   paced.gap_ns = sleeping_gap_ns;
   plan.push_back(make_limit(limit_kind::futex, paced, 64, o.slow_rtt_count));
-  for (const std::uint64_t size : o.memcpy_sizes) {
-    plan.push_back(make_limit(limit_kind::memcpy, base, size, proc_count_for(o, size)));
-  }
-  plan.push_back(make_procs(impl::shoal, metric::rtt, base, 64, o.rtt_count));
   // Both sides asleep between messages: the block strategy without its spin phase.
   run_config sleeping = paced;
   sleeping.wait = wait_strategy::block;
@@ -194,6 +195,9 @@ std::vector<measurement> make_plan(const suite_options& o) {
   plan.push_back(make_procs(impl::shoal, metric::rtt, sleeping, 64, o.slow_rtt_count));
   plan.back().key = "shoal.shm.rtt.sleeping";
   if (o.libzmq) plan.push_back(make_procs(impl::libzmq, metric::rtt, base, 64, o.slow_rtt_count));
+  for (const std::uint64_t size : o.memcpy_sizes) {
+    plan.push_back(make_limit(limit_kind::memcpy, base, size, proc_count_for(o, size)));
+  }
   for (const std::uint64_t size : o.proc_sizes) {
     plan.push_back(make_procs(impl::shoal, metric::thr, base, size, proc_count_for(o, size)));
   }

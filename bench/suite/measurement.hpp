@@ -50,10 +50,10 @@ struct measurement {
 [[nodiscard]] std::string format_size(std::uint64_t bytes);
 
 // The suite's rows. Section one, two threads of one process: cache-line limit, shoal and libzmq
-// inproc round trips, then throughput per size. Section two (unless --no-procs), two processes:
-// the limits (cache-line and futex ping-pong across processes, memcpy in cache and in DRAM),
-// shoal shm:// round trips (busy-polling; both sides sleeping), libzmq ipc:// round trip, then
-// shm:// and ipc:// throughput per size.
+// inproc round trips, then throughput per size. Section two (unless --no-procs), two processes,
+// each limit right before what is compared with it: cache-line ping-pong across processes and
+// shm:// RTT busy-polling; futex ping-pong and shm:// RTT with both sides asleep; libzmq ipc://
+// RTT; memcpy in DRAM and in cache; shm:// and ipc:// throughput per size.
 [[nodiscard]] std::vector<measurement> make_plan(const suite_options& o);
 
 // Runs `m` once more (appending a round); prints nothing. False on failure (m.error set); a

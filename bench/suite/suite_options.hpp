@@ -25,8 +25,8 @@ struct suite_options {
   bool help = false;
   // The two-process section (shm://, libzmq ipc://, and the limits they are measured against).
   bool procs = true;
-  std::uint64_t slow_rtt_count = 10'000;                // round trips of the rows that sleep or cost ~10 us+ each
-  std::uint64_t proc_bytes = std::uint64_t{512} << 20;  // bytes moved per throughput or memcpy run
+  std::uint64_t slow_rtt_count = 10'000;                            // round trips of the rows that sleep, and libzmq's
+  std::uint64_t proc_bytes = std::uint64_t{512} << 20;              // bytes moved per throughput or memcpy run
   std::vector<std::uint64_t> proc_sizes{64, 1024, 65536, 1048576};  // shm:// throughput sizes
   std::vector<std::uint64_t> zmq_ipc_sizes{64, 1048576};            // libzmq ipc:// throughput sizes
   std::vector<std::uint64_t> memcpy_sizes{1048576, 268435456};      // in cache; DRAM
