@@ -452,6 +452,18 @@ TEST_P(Conformance, DisconnectStopsDeliveryToThatPeer) {
   EXPECT_EQ(push.disconnect(ea), make_error_code(errc::noent));
 }
 
+TEST_P(Conformance, EndpointCanBeBoundOnce) {
+  auto a = make(socket_type::pull);
+  auto b = make(socket_type::pull);
+  const auto ep = fresh_endpoint(GetParam());
+  ASSERT_FALSE(a.bind(ep));
+  EXPECT_EQ(b.bind(ep), make_error_code(errc::addrinuse));
+  EXPECT_NE(error_detail().find("already bound"), std::string::npos) << error_detail();
+  EXPECT_EQ(a.bind(ep), make_error_code(errc::addrinuse));  // also by the same socket
+  a.close();
+  EXPECT_FALSE(b.bind(ep));  // a closed socket frees its names
+}
+
 TEST_P(Conformance, UnbindFreesTheEndpoint) {
   auto a = make(socket_type::pull);
   const auto ep = fresh_endpoint(GetParam());

@@ -14,18 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(Inproc, NameCanBeBoundOnce) {
-  context ctx;
-  auto a = ctx.socket(socket_type::pull).value();
-  auto b = ctx.socket(socket_type::pull).value();
-  const auto ep = test::unique_endpoint("inproc");
-  ASSERT_FALSE(a.bind(ep));
-  EXPECT_EQ(b.bind(ep), make_error_code(errc::addrinuse));
-  EXPECT_NE(error_detail().find("already bound"), std::string::npos);
-  a.close();
-  EXPECT_FALSE(b.bind(ep));  // a closed socket frees its names
-}
-
 TEST(Inproc, IncompatibleTypeIsRefusedAtConnect) {
   context ctx;
   auto pull = ctx.socket(socket_type::pull).value();

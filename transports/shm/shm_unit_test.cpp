@@ -82,19 +82,6 @@ TEST(ShmNames, OnlyPlainCharactersAreAllowed) {
 
 TEST(ShmNames, PlainNamesWork) { expect_usable("shm://" + test::unique_name("a/b.c-d_e")); }
 
-TEST(ShmNames, NameCanBeBoundOnce) {
-  context ctx;
-  auto a = ctx.socket(socket_type::pull).value();
-  auto b = ctx.socket(socket_type::pull).value();
-  const auto ep = test::unique_endpoint("shm");
-  ASSERT_FALSE(a.bind(ep));
-  EXPECT_EQ(b.bind(ep), make_error_code(errc::addrinuse));
-  EXPECT_NE(error_detail().find("already bound"), std::string::npos) << error_detail();
-  EXPECT_EQ(a.bind(ep), make_error_code(errc::addrinuse));  // also by the same socket
-  a.close();
-  EXPECT_FALSE(b.bind(ep));  // a closed socket frees its names
-}
-
 // --- segment validation -------------------------------------------------------------------------
 
 // A segment image in page-aligned memory, as a mapping would be.
