@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "conformance.hpp"
 #include "shoal/context.hpp"
 #include "socket_core.hpp"
 #include "test_util.hpp"
@@ -21,57 +22,6 @@ namespace shoal {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A bindable endpoint no other test uses.
-std::string fresh_endpoint(std::string_view scheme) {
-  if (scheme == "inproc") return test::unique_endpoint("inproc", "conf");
-  if (scheme == "shm") return test::unique_endpoint("shm", "conf");
-  ADD_FAILURE() << "no conformance endpoint for transport '" << scheme << "'";
-  return {};
-}
-
-std::vector<std::string> registered_schemes() {
-  std::vector<std::string> out;
-  for (const auto* t : detail::transports()) out.emplace_back(t->scheme());
-  return out;
-}
-
-std::string text(const message& m) { return m.to_string(); }
-
-// Waits until `s` has `n` live peers: transports that connect in the background (shm, tcp)
-// establish a connection some time after connect() returns.
-bool wait_peers(socket& s, std::size_t n) {
-  return test::wait_until([&] { return detail::socket_access::core(s)->peer_count() == n; });
-}
-
-// Loans room for `t`, writes it in place and commits it.
-std::error_code send_loaned_text(socket& s, std::string_view t, send_flags flags = send_flags::none) {
-  auto l = s.loan(t.size());
-  if (!l) return l.error();
-  if (!t.empty()) std::memcpy(l->data(), t.data(), t.size());
-  return s.commit(std::move(*l), flags);
-}
-
-class Conformance : public ::testing::TestWithParam<std::string> {
- protected:
-  socket make(socket_type t) {
-    auto s = ctx_.socket(t);
-    EXPECT_TRUE(s) << s.error().message();
-    return std::move(s).value();
-  }
-  // Binds `s` to a fresh endpoint and returns the endpoint to connect to.
-  std::string bind_fresh(socket& s) {
-    EXPECT_FALSE(s.bind(fresh_endpoint(GetParam())));
-    return s.get(opt::last_endpoint).value_or(std::string{});
-  }
-  std::string recv_text(socket& s) {
-    auto m = s.recv();
-    EXPECT_TRUE(m) << m.error().message();
-    return m ? text(*m) : std::string("<error>");
-  }
-
-  context ctx_;
-};
 
 TEST_P(Conformance, PairExchangesBothWays) {
   auto a = make(socket_type::pair);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "shoal/message.hpp"
 #include "shoal/options.hpp"
@@ -126,6 +127,11 @@ class pipe {
 
   // --- identity ---------------------------------------------------------------------------
   [[nodiscard]] virtual socket_type peer_type() const noexcept { return peer_type_; }
+  // The routing id the peer announced (opt::routing_id; empty when it set none). Until
+  // peer_routing_id_known() the peer is not known yet (a connection made before the peer
+  // bound), and the id reads empty.
+  [[nodiscard]] virtual std::string_view peer_routing_id() const noexcept { return {}; }
+  [[nodiscard]] virtual bool peer_routing_id_known() const noexcept { return true; }
   // Which bind()/connect() call made this pipe (for unbind/disconnect).
   [[nodiscard]] std::uint64_t origin() const noexcept { return origin_; }
   void set_origin(std::uint64_t origin) noexcept { origin_ = origin; }

@@ -14,6 +14,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "buffer.hpp"
@@ -63,6 +65,20 @@ class ring_link {
     return waiters_[static_cast<std::size_t>(side)].load(std::memory_order_acquire);
   }
 
+  // Sets side `side`'s routing id once it is known (before or after the pipes are in use: the
+  // other side reads it only after routing_id_known() says so).
+  void set_routing_id(int side, std::string id) {
+    const auto i = static_cast<std::size_t>(side);
+    routing_ids_[i] = std::move(id);
+    id_known_[i].store(true, std::memory_order_release);
+  }
+  [[nodiscard]] bool routing_id_known(int side) const noexcept {
+    return id_known_[static_cast<std::size_t>(side)].load(std::memory_order_acquire);
+  }
+  [[nodiscard]] std::string_view routing_id(int side) const noexcept {
+    return routing_id_known(side) ? std::string_view(routing_ids_[static_cast<std::size_t>(side)]) : std::string_view{};
+  }
+
   // Updates the HWM of direction `i` after the peer became known (connect before bind).
   void set_limit(int i, std::uint64_t msg_limit) noexcept {
     dir(i).ctl->msg_limit.store(msg_limit, std::memory_order_relaxed);
@@ -82,6 +98,8 @@ class ring_link {
   std::array<std::atomic<socket_type>, 2> types_;
   std::array<std::atomic<waiter*>, 2> waiters_{};
   std::array<std::shared_ptr<waiter>, 2> waiter_owners_;  // keep the waiters alive
+  std::array<std::string, 2> routing_ids_;                // written once, before id_known_
+  std::array<std::atomic<bool>, 2> id_known_{};
   bool local_;
 };
 
@@ -132,6 +150,8 @@ class ring_pipe final : public pipe {
   bool peer_closed() noexcept override { return out_.reader_closed(); }
 
   [[nodiscard]] socket_type peer_type() const noexcept override { return link_->type(peer_); }
+  [[nodiscard]] std::string_view peer_routing_id() const noexcept override { return link_->routing_id(peer_); }
+  [[nodiscard]] bool peer_routing_id_known() const noexcept override { return link_->routing_id_known(peer_); }
   [[nodiscard]] ring_link& link() noexcept { return *link_; }
   [[nodiscard]] int side() const noexcept { return side_; }
 

@@ -25,6 +25,26 @@ constexpr int opt_spin_ns = 1001;
 constexpr int opt_reconnect_ivl = 18;
 constexpr int opt_shm_group_access = 1003;
 constexpr int opt_fragment = 1002;
+constexpr int opt_routing_id = 5;
+
+// Options that belong to patterns (shoal/options.hpp): known ids, but not every socket type's.
+bool pattern_option(int id) noexcept {
+  switch (id) {
+    case 6:     // subscribe
+    case 7:     // unsubscribe
+    case 33:    // router_mandatory
+    case 40:    // xpub_verbose
+    case 52:    // req_correlate
+    case 53:    // req_relaxed
+    case 56:    // router_handover
+    case 69:    // xpub_nodrop
+    case 78:    // xpub_verboser
+    case 1004:  // key_affinity
+      return true;
+    default:
+      return false;
+  }
+}
 
 // How long a streaming receiver stays off an empty pipe: ~8 pause instructions, a few cache-line
 // round trips on current x86 (25 ns per pause on Zen 4, ~40 on Sapphire Rapids).
@@ -488,9 +508,19 @@ std::error_code socket_core::set_int(int id, std::int64_t v) {
     case opt_type:
     case opt_last_endpoint:
       return fail(errc::inval, cat("option ", id, " is read-only"));
+    case opt_routing_id:
+      return fail(errc::inval, "option 5 (routing_id) is bytes: use set_bytes");
     default:
-      return fail(errc::inval, cat("unknown option id ", id));
+      if (auto r = pattern_->set_option(id, v)) return *r;
+      return unknown_option(id);
   }
+}
+
+std::error_code socket_core::unknown_option(int id) const {
+  if (pattern_option(id)) {
+    return fail(errc::inval, cat("option ", id, " does not apply to a ", to_string(type_), " socket"));
+  }
+  return fail(errc::inval, cat("unknown option id ", id));
 }
 
 result<std::int64_t> socket_core::get_int(int id) const {
@@ -524,23 +554,38 @@ result<std::int64_t> socket_core::get_int(int id) const {
       return static_cast<std::int64_t>(type_);
     case opt_last_endpoint:
       return fail(errc::inval, "option 32 (last_endpoint) is a string: use get_bytes");
+    case opt_routing_id:
+      return fail(errc::inval, "option 5 (routing_id) is bytes: use get_bytes");
     default:
-      return fail(errc::inval, cat("unknown option id ", id));
+      if (auto v = pattern_->get_option(id)) return *v;
+      return unknown_option(id);
   }
 }
 
-std::error_code socket_core::set_bytes(int id, std::string_view /*value*/) {
+std::error_code socket_core::set_bytes(int id, std::string_view value) {
   if (closed_) return make_error_code(errc::notsock);
   if (id == opt_last_endpoint) return fail(errc::inval, "option 32 (last_endpoint) is read-only");
+  if (id == opt_routing_id) {
+    if (value.empty() || value.size() > 255) {
+      return fail(errc::inval, cat("a routing id is 1 to 255 bytes (this one is ", value.size(), ")"));
+    }
+    if (value.front() == '\0') {
+      return fail(errc::inval, "a routing id must not start with a zero byte (those are generated)");
+    }
+    opts_.routing_id = std::string(value);
+    return {};
+  }
+  if (auto r = pattern_->set_bytes_option(id, value)) return *r;
   if (get_int(id)) return fail(errc::inval, cat("option ", id, " is an integer: use set_int"));
-  return fail(errc::inval, cat("unknown option id ", id));
+  return unknown_option(id);
 }
 
 result<std::string> socket_core::get_bytes(int id) const {
   if (closed_) return make_error_code(errc::notsock);
   if (id == opt_last_endpoint) return opts_.last_endpoint;
+  if (id == opt_routing_id) return opts_.routing_id;
   if (get_int(id)) return fail(errc::inval, cat("option ", id, " is an integer: use get_int"));
-  return fail(errc::inval, cat("unknown option id ", id));
+  return unknown_option(id);
 }
 
 }  // namespace shoal::detail

@@ -35,7 +35,8 @@ struct socket_options {
   std::int64_t spin_ns = 20'000;
   std::int64_t reconnect_ivl_ms = 100;
   bool shm_group_access = false;
-  pipe_options pipe;  // fragment, maxmsgsize
+  pipe_options pipe;       // fragment, maxmsgsize
+  std::string routing_id;  // announced to peers (transports read it at bind/connect)
   std::string last_endpoint;
 };
 
@@ -160,6 +161,7 @@ class socket_core final : public pattern_host {
 
  private:
   socket_core(std::shared_ptr<context_core> ctx, socket_type type);
+  [[nodiscard]] std::error_code unknown_option(int id) const;
   void process_inbox() noexcept;
   void remove_pipes(std::uint64_t origin) noexcept;
   template <typename Op>

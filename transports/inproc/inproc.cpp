@@ -34,6 +34,7 @@ struct registry {
     int sndhwm;
     int rcvhwm;
     std::shared_ptr<waiter> wake;
+    std::string routing_id;
   };
   struct pending {
     std::unique_ptr<ring_pipe> end;  // the binder's end, waiting for a binder
@@ -129,7 +130,8 @@ class inproc_transport final : public transport {
       if (reg.bound.count(name) != 0) {
         return fail(errc::addrinuse, cat("inproc://", name, " is already bound by another socket"));
       }
-      reg.bound.emplace(name, registry::binding{&sock, origin, sock.type(), o.sndhwm, o.rcvhwm, sock.waiter_ptr()});
+      reg.bound.emplace(
+          name, registry::binding{&sock, origin, sock.type(), o.sndhwm, o.rcvhwm, sock.waiter_ptr(), o.routing_id});
       const auto it = reg.waiting.find(name);
       if (it != reg.waiting.end()) {
         adopted = std::move(it->second);
@@ -142,6 +144,7 @@ class inproc_transport final : public transport {
       link.set_limit(0, pipe_limit(p.sndhwm, o.rcvhwm));
       link.set_limit(1, pipe_limit(o.sndhwm, p.rcvhwm));
       link.set_type(1, sock.type());
+      link.set_routing_id(1, o.routing_id);
       link.set_waiter(1, sock.waiter_ptr());
       // A connecter blocked at the provisional HWM must look again at the real one.
       if (waiter* w = link.waiter_of(0)) w->notify_force();
@@ -169,6 +172,8 @@ class inproc_transport final : public transport {
         }
         auto [a, theirs] = make_ring_pipe_pair(sock.type(), b.type, geometry_for_limit(pipe_limit(o.sndhwm, b.rcvhwm)),
                                                geometry_for_limit(pipe_limit(b.sndhwm, o.rcvhwm)));
+        a->link().set_routing_id(0, o.routing_id);
+        a->link().set_routing_id(1, b.routing_id);
         a->link().set_waiter(0, sock.waiter_ptr());
         a->link().set_waiter(1, b.wake);
         b.sock->post(std::move(theirs), b.origin);
@@ -177,6 +182,7 @@ class inproc_transport final : public transport {
         auto [a, theirs] = make_ring_pipe_pair(sock.type(), natural_peer(sock.type()),
                                                geometry_for_limit(pipe_limit(o.sndhwm, default_hwm)),
                                                geometry_for_limit(pipe_limit(default_hwm, o.rcvhwm)));
+        a->link().set_routing_id(0, o.routing_id);
         a->link().set_waiter(0, sock.waiter_ptr());
         reg.waiting[name].push_back({std::move(theirs), id, sock.type(), o.sndhwm, o.rcvhwm});
         mine = std::move(a);

@@ -256,7 +256,8 @@ class shm_listener final : public listener {
         type_(sock.type()),
         sndhwm_(sock.options().sndhwm),
         rcvhwm_(sock.options().rcvhwm),
-        group_(sock.options().shm_group_access) {}
+        group_(sock.options().shm_group_access),
+        routing_id_(sock.options().routing_id) {}
   ~shm_listener() override { close(); }
   shm_listener(const shm_listener&) = delete;
   shm_listener& operator=(const shm_listener&) = delete;
@@ -304,6 +305,7 @@ class shm_listener final : public listener {
       hello.sndhwm = sndhwm_;
       hello.rcvhwm = rcvhwm_;
       hello.pid = static_cast<std::uint32_t>(getpid());
+      set_routing_id(hello, routing_id_);
       if (!send_packet(c, hello, {})) {
         sys::close_fd(c);
         continue;
@@ -360,6 +362,8 @@ class shm_listener final : public listener {
     if (!peer_waiter) return why;
     if (sock_->waiter_fd() < 0) return "this socket has no shareable waiter (out of descriptors?)";
     auto link = std::make_shared<shm_link>(std::move(seg), peer_type, type_, 1, r_);
+    link->set_routing_id(0, std::string(routing_id_of(p)));
+    link->set_routing_id(1, routing_id_);
     link->set_waiter(0, std::move(peer_waiter));
     link->set_waiter(1, sock_->waiter_ptr());
     packet a;
@@ -386,6 +390,7 @@ class shm_listener final : public listener {
   int sndhwm_;
   int rcvhwm_;
   bool group_;
+  std::string routing_id_;
   pipe_options popts_;
   std::uint64_t token_ = 0;
   std::map<int, pending> pending_;
@@ -408,6 +413,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     sndhwm_ = o.sndhwm;
     rcvhwm_ = o.rcvhwm;
     group_ = o.shm_group_access;
+    routing_id_ = o.routing_id;
     ivl_ns_ = o.reconnect_ivl_ms * 1'000'000;
     linger_ms_ = o.linger_ms;
     popts_ = o.pipe;
@@ -476,6 +482,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     segment seg = segment::create(cap0, cap1, limit0, pipe_limit(default_hwm, rcvhwm_), group_ ? 0660 : 0600, why);
     if (!seg.valid()) return nullptr;
     auto link = std::make_shared<shm_link>(std::move(seg), type_, natural_peer(type_), 0, r_);
+    link->set_routing_id(0, routing_id_);
     link->set_waiter(0, waiter_);
     fresh_ = link;
     return link;
@@ -578,6 +585,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     }
     shm_link& l = *fresh_;
     l.set_type(1, peer_type);
+    l.set_routing_id(1, std::string(routing_id_of(p)));
     l.set_limit(0, pipe_limit(sndhwm_, std::max(p.rcvhwm, 0)));
     l.set_limit(1, pipe_limit(std::max(p.sndhwm, 0), rcvhwm_));
     packet c;
@@ -586,6 +594,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     c.sndhwm = sndhwm_;
     c.rcvhwm = rcvhwm_;
     c.pid = static_cast<std::uint32_t>(getpid());
+    set_routing_id(c, routing_id_);
     if (!send_packet(fd_, c, {l.seg().fd(), waiter_fd_})) return "the binder went away during the handshake";
     // The segment is out: from now on it belongs to this connection only.
     l.seg().close_fd();
@@ -639,6 +648,7 @@ class connector final : public std::enable_shared_from_this<connector> {
   int sndhwm_ = 0;
   int rcvhwm_ = 0;
   bool group_ = false;
+  std::string routing_id_;
   std::int64_t ivl_ns_ = 100'000'000;
   std::int64_t linger_ms_ = -1;
   pipe_options popts_;

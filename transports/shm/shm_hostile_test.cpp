@@ -269,7 +269,7 @@ TEST_F(ShmHostileConnecter, GarbageIsRefused) {
   {
     SCOPED_TRACE("other wire version");
     packet p = connect_packet();
-    p.version = 2;
+    p.version = detail::shm::wire_version + 1;
     const unique_fd fd = hello();
     ASSERT_TRUE(test::shm::send_packet(fd.get(), p, {seg.get(), w.fd}));
     expect_refused(fd, "malformed");

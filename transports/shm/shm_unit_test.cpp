@@ -236,7 +236,7 @@ TEST(ShmWire, ParserAcceptsExactlyOneWellFormedPacket) {
   std::memcpy(bytes.data(), &other, sizeof other);
   EXPECT_EQ(parse_packet(bytes.data(), sizeof(packet), 0, out), rx::bad);
   other = good;
-  other.version = 2;
+  other.version = detail::shm::wire_version + 1;
   std::memcpy(bytes.data(), &other, sizeof other);
   EXPECT_EQ(parse_packet(bytes.data(), sizeof(packet), 0, out), rx::bad);
 }

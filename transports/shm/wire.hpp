@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstddef>
@@ -17,7 +18,7 @@ namespace shoal::detail::shm {
 
 enum class kind : std::uint8_t { hello = 1, connect = 2, accept = 3, refuse = 4 };
 inline constexpr std::uint64_t wire_magic = 0x4c4548414f4f4853ULL;  // "SHOOAHEL"
-inline constexpr std::uint16_t wire_version = 1;
+inline constexpr std::uint16_t wire_version = 2;
 
 struct packet {
   std::uint64_t magic = wire_magic;
@@ -28,7 +29,18 @@ struct packet {
   std::int32_t rcvhwm = 0;
   std::uint32_t pid = 0;
   std::array<char, 200> reason{};
+  // The sender's routing id (opt::routing_id), in HELLO and CONNECT; 0 bytes when it set none.
+  std::uint8_t routing_id_size = 0;
+  std::array<char, 255> routing_id{};
 };
+
+inline void set_routing_id(packet& p, std::string_view id) noexcept {
+  p.routing_id_size = static_cast<std::uint8_t>(std::min(id.size(), p.routing_id.size()));
+  std::memcpy(p.routing_id.data(), id.data(), p.routing_id_size);
+}
+[[nodiscard]] inline std::string_view routing_id_of(const packet& p) noexcept {
+  return {p.routing_id.data(), p.routing_id_size};
+}
 
 // What one receive produced: ok; again (nothing there); gone (the peer closed or the connection
 // failed); bad (not a well-formed shoal packet).

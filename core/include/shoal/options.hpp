@@ -81,6 +81,33 @@ inline constexpr option<1003, bool, kind::boolean> shm_group_access{};
 // pieces and reassembles them whole at the receiver; false refuses them with EMSGSIZE, sending
 // nothing. In-process connections never need it (large frames travel by reference).
 inline constexpr option<1002, bool, kind::boolean> fragment{};
+// Patterns (each applies to the socket types named; EINVAL on others).
+// The routing id this socket announces to its peers (ROUTER peers address it by it): 1 to 255
+// bytes, not starting with a zero byte (those are generated). Set before bind/connect.
+inline constexpr option<5, std::string, kind::bytes> routing_id{};
+// SUB: receive messages starting with this prefix (empty: everything); counted, so two
+// subscribes need two unsubscribes. Write-only.
+inline constexpr option<6, std::string, kind::bytes> subscribe{};
+inline constexpr option<7, std::string, kind::bytes> unsubscribe{};
+// ROUTER: a message to an unknown routing id fails with EHOSTUNREACH, and one to a peer at its
+// HWM with EAGAIN, instead of being dropped silently.
+inline constexpr option<33, bool, kind::boolean> router_mandatory{};
+// XPUB: pass every subscription up (not only the first for a prefix); verboser also passes
+// every unsubscription (not only the last).
+inline constexpr option<40, bool, kind::boolean> xpub_verbose{};
+inline constexpr option<78, bool, kind::boolean> xpub_verboser{};
+// PUB/XPUB: at a subscriber's HWM, send fails with EAGAIN (nothing sent) instead of dropping.
+inline constexpr option<69, bool, kind::boolean> xpub_nodrop{};
+// REQ: prefix each request with an id and drop replies that do not carry it.
+inline constexpr option<52, bool, kind::boolean> req_correlate{};
+// REQ: allow a new request before the reply to the last one (which is then ignored).
+inline constexpr option<53, bool, kind::boolean> req_relaxed{};
+// ROUTER: a new peer announcing a routing id already in use takes it over (the old connection
+// is closed); otherwise the new connection is refused.
+inline constexpr option<56, bool, kind::boolean> router_handover{};
+// PUSH/DEALER: messages with the same key go to the same peer while it stays connected. The key
+// is the first frame (-1), its first N bytes (N > 0), or off (0, the default: round robin).
+inline constexpr option<1004, int, kind::integer> key_affinity{};
 // Read-only.
 inline constexpr option<13, bool, kind::boolean, false> rcvmore{};
 inline constexpr option<16, socket_type, kind::integer, false> type{};

@@ -1,10 +1,22 @@
 // load_balancer: sends each message to the next pipe with room (round robin), keeping all frames
-// of a multipart message on one pipe. Used by PUSH (and DEALER, REQ later).
+// of a multipart message on one pipe. Used by PUSH, DEALER and REQ.
+// Key affinity (opt::key_affinity): a message's key (its first frame, or a prefix of it) picks
+// its pipe instead of the round robin. The first message with a key goes to the pipe that
+// rendezvous hashing ranks first for it (so keys spread evenly, new pipes included); the key
+// then sticks to that pipe for as long as the pipe stays attached, so per-key order survives
+// peers joining. A full pipe makes its keys wait (they never move to another peer while it is
+// there); when it goes away its keys are placed again. The table holds one entry per key seen
+// (16 bytes of hash and pointer, plus the map's overhead).
 // Threading: the owning socket's thread only.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <system_error>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "patterns/pattern.hpp"
@@ -18,6 +30,7 @@ class load_balancer {
   void detach(pipe* p) noexcept {
     const auto it = std::find(pipes_.begin(), pipes_.end(), p);
     if (it == pipes_.end()) return;
+    if (!sticky_.empty()) std::erase_if(sticky_, [p](const auto& kv) { return kv.second == p; });
     const auto idx = static_cast<std::size_t>(it - pipes_.begin());
     pipes_.erase(it);
     if (idx < current_) --current_;
@@ -30,6 +43,15 @@ class load_balancer {
   }
 
   [[nodiscard]] bool empty() const noexcept { return pipes_.empty(); }
+  // The pipe taking the current multipart message (null between messages).
+  [[nodiscard]] pipe* active() const noexcept { return active_; }
+
+  // opt::key_affinity: 0 off, -1 the whole first frame is the key, n > 0 its first n bytes.
+  void set_key_affinity(int k) noexcept {
+    key_bytes_ = k;
+    if (k == 0) sticky_.clear();
+  }
+  [[nodiscard]] int key_affinity() const noexcept { return key_bytes_; }
 
   // Sends one frame (out_frame), or has the chosen pipe lend room for one (lent_frame: see
   // pattern::lend; the state changes in committed()). One body for both, so that a loan goes
@@ -83,6 +105,15 @@ class load_balancer {
           }
           return {};
         }
+      }
+    }
+    if (key_bytes_ != 0) {
+      if constexpr (lending) {
+        return fail_status(errc::notsup,
+                           "with key affinity the first frame of a message picks its peer: send it with send(), "
+                           "loan the frames after it");
+      } else {
+        return send_keyed(f, host);
       }
     }
     std::size_t tried = 0;
@@ -155,6 +186,58 @@ class load_balancer {
   }
 
  private:
+  // The first frame of a message under key affinity: its key's pipe, placed if it has none.
+  status send_keyed(out_frame& f, pattern_host& host) noexcept {
+    std::string_view key(reinterpret_cast<const char*>(f.bytes.data()), f.bytes.size());
+    if (key_bytes_ > 0 && key.size() > static_cast<std::size_t>(key_bytes_)) key = key.substr(0, key_bytes_);
+    const std::uint64_t h = std::hash<std::string_view>{}(key);
+    while (!pipes_.empty()) {
+      pipe* p = nullptr;
+      try {
+        auto [it, fresh] = sticky_.try_emplace(h, nullptr);
+        if (fresh) it->second = rank_first(h);
+        p = it->second;
+      } catch (...) {
+        return fail_status(errc::nomem, "out of memory for the key affinity table");
+      }
+      switch (put(p, f)) {
+        case io_status::ok:
+          if (f.more) active_ = p;
+          return {};
+        case io_status::again:
+          return again_status;  // the key's peer is full: its messages wait for it
+        case io_status::partial:
+          active_ = p;
+          partial_ = true;
+          return again_status;
+        case io_status::too_big:
+          dropping_ = f.more;
+          return fail_status(errc::msgsize, "frame exceeds the pipe's capacity");
+        case io_status::closed:
+          detach(p);  // forgets its keys: this one is placed again on a live pipe
+          host.drop_pipe(p);
+          break;
+      }
+    }
+    return again_status;
+  }
+  // Rendezvous hashing: the pipe whose mix with the key's hash is highest.
+  [[nodiscard]] pipe* rank_first(std::uint64_t h) const noexcept {
+    pipe* best = nullptr;
+    std::uint64_t best_score = 0;
+    for (pipe* p : pipes_) {
+      std::uint64_t x = h ^ (reinterpret_cast<std::uintptr_t>(p) * 0x9E3779B97F4A7C15ULL);
+      x ^= x >> 33;
+      x *= 0xff51afd7ed558ccdULL;
+      x ^= x >> 33;
+      if (best == nullptr || x > best_score) {
+        best = p;
+        best_score = x;
+      }
+    }
+    return best;
+  }
+
   static io_status put(pipe* p, out_frame& f) noexcept { return p->write(f); }
   static io_status put(pipe* p, lent_frame& f) noexcept { return p->lend(f); }
   static void consume(out_frame& f) noexcept {
@@ -170,9 +253,21 @@ class load_balancer {
 
   std::vector<pipe*> pipes_;
   std::size_t current_ = 0;
-  pipe* active_ = nullptr;  // pipe carrying the current multipart message (or frame: partial_)
-  bool partial_ = false;    // active_ holds part of the current frame
-  bool dropping_ = false;   // swallowing the rest of a message whose pipe died
+  pipe* active_ = nullptr;                           // pipe carrying the current multipart message (or frame: partial_)
+  bool partial_ = false;                             // active_ holds part of the current frame
+  bool dropping_ = false;                            // swallowing the rest of a message whose pipe died
+  int key_bytes_ = 0;                                // opt::key_affinity
+  std::unordered_map<std::uint64_t, pipe*> sticky_;  // key hash -> its pipe (key affinity)
 };
+
+// opt::key_affinity for the patterns that load-balance (PUSH, DEALER); nullopt for other ids.
+inline std::optional<std::error_code> set_affinity(load_balancer& lb, int id, std::int64_t v) {
+  if (id != opt::key_affinity.id) return std::nullopt;
+  if (v < -1 || v > 65536) {
+    return fail(errc::inval, "key_affinity is -1 (the first frame is the key), 0 (off) or a prefix length up to 65536");
+  }
+  lb.set_key_affinity(static_cast<int>(v));
+  return std::error_code{};
+}
 
 }  // namespace shoal::detail

@@ -4,7 +4,10 @@
 // Threading: owned by one socket and called on its thread only.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <system_error>
 
 #include "pipe.hpp"
@@ -19,6 +22,8 @@ class pattern_host {
  public:
   // The pattern found `p` dead (peer closed) and has already forgotten it: destroy it.
   virtual void drop_pipe(pipe* p) noexcept = 0;
+  // A message was dropped because a peer was at its HWM (PUB, ROUTER): counted by the socket.
+  virtual void hwm_dropped() noexcept {}
   virtual ~pattern_host() = default;
 };
 
@@ -66,6 +71,15 @@ class pattern {
   virtual status recv_view(viewed_frame& /*f*/) noexcept {
     return fail_status(errc::notsup, "this socket type has no zero-copy receive");
   }
+
+  // Options of this socket type (ids in shoal/options.hpp), after the socket has handled its
+  // own: nullopt when `id` is not one of this pattern's (the socket then reports it), else the
+  // outcome (errc::inval with a detail for a bad value).
+  virtual std::optional<std::error_code> set_option(int /*id*/, std::int64_t /*value*/) { return std::nullopt; }
+  virtual std::optional<std::error_code> set_bytes_option(int /*id*/, std::string_view /*value*/) {
+    return std::nullopt;
+  }
+  [[nodiscard]] virtual std::optional<std::int64_t> get_option(int /*id*/) const { return std::nullopt; }
 
  protected:
   pattern_host& host() noexcept { return host_; }

@@ -16,11 +16,25 @@ std::unique_ptr<pattern> make_pattern(socket_type type, pattern_host& host) {
       return make_push_pattern(host);
     case socket_type::pull:
       return make_pull_pattern(host);
-    default:
-      (void)fail(errc::notsup,
-                 cat("socket type ", to_string(type), " is not available in this build (PAIR, PUSH and PULL are)"));
-      return nullptr;
+    case socket_type::pub:
+      return make_pub_pattern(host);
+    case socket_type::xpub:
+      return make_xpub_pattern(host);
+    case socket_type::sub:
+      return make_sub_pattern(host);
+    case socket_type::xsub:
+      return make_xsub_pattern(host);
+    case socket_type::req:
+      return make_req_pattern(host);
+    case socket_type::rep:
+      return make_rep_pattern(host);
+    case socket_type::dealer:
+      return make_dealer_pattern(host);
+    case socket_type::router:
+      return make_router_pattern(host);
   }
+  (void)fail(errc::inval, cat("unknown socket type ", static_cast<int>(type)));
+  return nullptr;
 }
 
 bool compatible(socket_type self, socket_type peer) noexcept {

@@ -21,6 +21,11 @@ class push_pattern final : public pattern {
   status give_up(const out_frame& f, status st) noexcept override { return lb_.give_up(f, st); }
   bool can_send() noexcept override { return lb_.writable(); }
   bool can_recv() noexcept override { return true; }  // recv() fails at once with notsup
+  std::optional<std::error_code> set_option(int id, std::int64_t v) override { return set_affinity(lb_, id, v); }
+  [[nodiscard]] std::optional<std::int64_t> get_option(int id) const override {
+    if (id == opt::key_affinity.id) return lb_.key_affinity();
+    return std::nullopt;
+  }
   status recv(in_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PUSH socket cannot receive"); }
   status recv_view(viewed_frame& /*f*/) noexcept override {
     return fail_status(errc::notsup, "a PUSH socket cannot receive");
