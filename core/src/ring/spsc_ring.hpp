@@ -116,7 +116,7 @@ class writer {
       const std::uint64_t limit = ctl_->msg_limit.load(std::memory_order_relaxed);
       if (ctl_->reader_closed.load(std::memory_order_relaxed) == 0 && capacity_ - off >= rec &&
           tail_ + rec - head_cache_ <= capacity_ && (limit == 0 || msgs_written_ - msgs_read_cache_ < limit)) {
-        std::memcpy(base_ + off + header_size, src, len);
+        if (len != 0) std::memcpy(base_ + off + header_size, src, len);  // src may be null then
         detail::word(base_, off)
             .store(make_header(static_cast<std::uint32_t>(len), type, flags), std::memory_order_release);
         tail_ += rec;
@@ -128,7 +128,7 @@ class writer {
     claim_status st{};
     std::byte* p = claim(len, st);
     if (p == nullptr) return st;
-    std::memcpy(p, src, len);
+    if (len != 0) std::memcpy(p, src, len);  // an empty frame may come as a null pointer
     commit(type, flags);
     return claim_status::ok;
   }
