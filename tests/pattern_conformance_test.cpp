@@ -372,6 +372,22 @@ TEST_P(Patterns, RouterAddressesPeersByTheirRoutingId) {
   EXPECT_EQ(recv_all_frames(d1), (std::vector<std::string>{"to", "alpha"}));
 }
 
+TEST_P(Patterns, RouterConnectedBeforeItsPeerBindsLearnsThePeersId) {
+  auto router = make(socket_type::router);
+  auto dealer = make(socket_type::dealer);
+  ASSERT_FALSE(dealer.set(opt::routing_id, std::string("late binder")));
+  const std::string ep = fresh_endpoint(GetParam());
+  ASSERT_FALSE(router.connect(ep));
+  // Until the peer is known, nothing can be routed to it.
+  ASSERT_FALSE(router.set(opt::router_mandatory, true));
+  EXPECT_EQ(send_multipart(router, {"late binder", "too early"}), make_error_code(errc::hostunreach));
+  ASSERT_FALSE(dealer.bind(ep));
+  ASSERT_TRUE(test::wait_until([&] { return !send_multipart(router, {"late binder", "hello"}); }));
+  EXPECT_EQ(recv_text(dealer), "hello");
+  ASSERT_FALSE(dealer.send(std::string_view("hi back")));
+  EXPECT_EQ(recv_all_frames(router), (std::vector<std::string>{"late binder", "hi back"}));
+}
+
 TEST_P(Patterns, RouterGeneratesDistinctIdsForAnonymousPeers) {
   auto router = make(socket_type::router);
   const auto ep = bind_fresh(router);
