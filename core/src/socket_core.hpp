@@ -93,6 +93,9 @@ class socket_core final : public pattern_host {
   // the events now, which it returns (the fd is readable iff one of them is of interest,
   // spuriously readable at worst). False in `ok` when the socket has no fd.
   int watch_fd(int interest, bool& ok) noexcept;
+  // Whether this socket type ever receives / sends (the others' calls fail at once).
+  [[nodiscard]] bool receives() const noexcept;
+  [[nodiscard]] bool sends() const noexcept;
 
   // --- zero copy (owner thread; rules in shoal/zero_copy.hpp) -----------------------------
   // At most one loan and one view are outstanding. The public loan/view objects point at this

@@ -6,22 +6,18 @@
 #include "socket_core.hpp"
 
 namespace shoal::detail {
-namespace {
 
-// Which socket types can ever receive / send: the others' patterns answer those calls at once
-// with an error, which is not an event.
-bool receives(socket_type t) noexcept { return t != socket_type::push && t != socket_type::pub; }
-bool sends(socket_type t) noexcept { return t != socket_type::pull && t != socket_type::sub; }
-
-}  // namespace
+// The types whose patterns answer recv (send) at once with an error, which is not an event.
+bool socket_core::receives() const noexcept { return type_ != socket_type::push && type_ != socket_type::pub; }
+bool socket_core::sends() const noexcept { return type_ != socket_type::pull && type_ != socket_type::sub; }
 
 int socket_core::current_events() noexcept {
   if (closed_) return 0;
   if (has_mail_.load(std::memory_order_relaxed)) process_inbox();
   int ev = 0;
   // An outstanding view or loan makes recv / send fail (fsm) until it is released.
-  if (!view_out_ && receives(type_) && pattern_->can_recv()) ev |= pollin;
-  if (!loan_out_ && sends(type_) && pattern_->can_send()) ev |= pollout;
+  if (!view_out_ && receives() && pattern_->can_recv()) ev |= pollin;
+  if (!loan_out_ && sends() && pattern_->can_send()) ev |= pollout;
   return ev;
 }
 

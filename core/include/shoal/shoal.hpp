@@ -6,6 +6,7 @@
 #include "shoal/message.hpp"
 #include "shoal/options.hpp"
 #include "shoal/poller.hpp"
+#include "shoal/proxy.hpp"
 #include "shoal/result.hpp"
 #include "shoal/socket.hpp"
 #include "shoal/topology.hpp"
