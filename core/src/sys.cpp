@@ -120,12 +120,18 @@ void eventfd_drain(int fd) noexcept {
 }
 
 bool check_eventfd(int fd, const char** why) noexcept {
-  // An eventfd has no type bits of its own; its /proc link names it.
+  // An eventfd has no file type of its own: its /proc link names it. Without /proc, accept any
+  // anonymous inode (no type bits), which covers it: the others (epoll, timerfd, signalfd, ...)
+  // refuse writes at once, so a write to them cannot block either.
   const std::string link = "/proc/self/fd/" + std::to_string(fd);
   std::array<char, 64> target{};
   const long n = readlink(link.c_str(), target.data(), target.size() - 1);
   constexpr std::string_view expected = "anon_inode:[eventfd]";
-  if (n != static_cast<long>(expected.size()) || std::memcmp(target.data(), expected.data(), expected.size()) != 0) {
+  struct stat st {};
+  const bool named =
+      n == static_cast<long>(expected.size()) && std::memcmp(target.data(), expected.data(), expected.size()) == 0;
+  const bool no_proc = n < 0 && fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0 && access("/proc/self/fd", F_OK) != 0;
+  if (!named && !no_proc) {
     *why = "not an eventfd";
     return false;
   }

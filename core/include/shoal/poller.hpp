@@ -41,7 +41,7 @@ struct poll_item {
 // socket's context is shut down. Returns how many items have revents != 0 (0 on timeout);
 // errc::term after shutdown, notsock for a closed or empty socket, inval for an item with
 // neither socket nor fd, or a negative timeout other than -1. Allocates nothing for up to 16
-// items.
+// items. A socket appears in at most one item (its fd is armed for that item's events).
 [[nodiscard]] result<int> poll(std::span<poll_item> items, std::chrono::milliseconds timeout);
 
 class poller {
