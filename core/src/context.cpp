@@ -11,24 +11,24 @@ namespace detail {
 
 void context_core::shutdown() noexcept {
   if (terminated_.exchange(true, std::memory_order_acq_rel)) return;
-  std::vector<std::shared_ptr<waiter>> ws;
+  std::vector<registered> ws;
   {
     std::lock_guard lock(waiters_mutex_);
     ws = waiters_;
   }
-  for (auto& w : ws) w->notify_force();
+  for (auto& r : ws) r.w->notify_force(r.ev ? r.ev->fd() : -1);
 }
 
-bool context_core::add_waiter(const std::shared_ptr<waiter>& w) {
+bool context_core::add_waiter(const std::shared_ptr<waiter>& w, std::shared_ptr<const event_fd> ev) {
   std::lock_guard lock(waiters_mutex_);
   if (terminated()) return false;
-  waiters_.push_back(w);
+  waiters_.push_back({w, std::move(ev)});
   return true;
 }
 
 void context_core::remove_waiter(const waiter* w) noexcept {
   std::lock_guard lock(waiters_mutex_);
-  std::erase_if(waiters_, [w](const auto& p) { return p.get() == w; });
+  std::erase_if(waiters_, [w](const registered& r) { return r.w.get() == w; });
 }
 
 }  // namespace detail

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "event_fd.hpp"
 #include "shoal/context.hpp"
 #include "waiter.hpp"
 
@@ -26,8 +27,9 @@ class context_core {
   [[nodiscard]] bool terminated() const noexcept { return terminated_.load(std::memory_order_acquire); }
   void shutdown() noexcept;
 
-  // Sockets register their waiter so shutdown() can wake them. Returns false after shutdown.
-  bool add_waiter(const std::shared_ptr<waiter>& w);
+  // Sockets register their waiter (and event fd, if any) so shutdown() can wake them and make
+  // their fds readable. Returns false after shutdown.
+  bool add_waiter(const std::shared_ptr<waiter>& w, std::shared_ptr<const event_fd> ev = nullptr);
   void remove_waiter(const waiter* w) noexcept;
 
   // The per-context state object of type T (default-constructed on first use).
@@ -43,7 +45,11 @@ class context_core {
   context_options options_;
   std::atomic<bool> terminated_{false};
   std::mutex waiters_mutex_;
-  std::vector<std::shared_ptr<waiter>> waiters_;
+  struct registered {
+    std::shared_ptr<waiter> w;
+    std::shared_ptr<const event_fd> ev;
+  };
+  std::vector<registered> waiters_;
   std::mutex state_mutex_;
   std::unordered_map<std::type_index, std::shared_ptr<void>> states_;
 };

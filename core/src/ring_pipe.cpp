@@ -231,8 +231,10 @@ local_ring_link::~local_ring_link() {
   }
 }
 
-void ring_link::set_waiter(int side, std::shared_ptr<waiter> w) noexcept {
+void ring_link::set_waiter(int side, std::shared_ptr<waiter> w, std::shared_ptr<const event_fd> ev) noexcept {
   const auto s = static_cast<std::size_t>(side);
+  event_fd_nums_[s] = ev ? ev->fd() : -1;
+  event_fds_[s] = std::move(ev);
   waiters_[s].store(w.get(), std::memory_order_release);
   waiter_owners_[s] = std::move(w);
 }
@@ -262,8 +264,9 @@ void ring_pipe::notify_peer() noexcept {
   if (peer_waiter_ == nullptr) {
     peer_waiter_ = link_->waiter_of(peer_);
     if (peer_waiter_ == nullptr) return;
+    peer_event_fd_ = link_->event_fd_of(peer_);
   }
-  peer_waiter_->notify();
+  peer_waiter_->notify(peer_event_fd_);
 }
 
 io_status ring_pipe::claim_failure(ring::claim_status st) noexcept {
@@ -679,7 +682,7 @@ void ring_pipe::close(bool discard) noexcept {
              });
   in_.close();
   in_stream_.reset();
-  if (waiter* w = link_->waiter_of(peer_)) w->notify_force();
+  if (waiter* w = link_->waiter_of(peer_)) w->notify_force(link_->event_fd_of(peer_));
 }
 
 std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(socket_type type0,

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "buffer.hpp"
+#include "event_fd.hpp"
 #include "pipe.hpp"
 #include "ring/spsc_ring.hpp"
 #include "waiter.hpp"
@@ -59,11 +60,14 @@ class ring_link {
     types_[static_cast<std::size_t>(side)].store(t, std::memory_order_release);
   }
 
-  // Which waiter wakes side `side`'s owner (set once, when that side's socket is known).
-  void set_waiter(int side, std::shared_ptr<waiter> w) noexcept;
+  // Which waiter wakes side `side`'s owner (set once, when that side's socket is known), and
+  // that socket's event fd as this process holds it (null: none, its fd is never signalled).
+  void set_waiter(int side, std::shared_ptr<waiter> w, std::shared_ptr<const event_fd> ev = nullptr) noexcept;
   [[nodiscard]] waiter* waiter_of(int side) const noexcept {
     return waiters_[static_cast<std::size_t>(side)].load(std::memory_order_acquire);
   }
+  // Side `side`'s event fd number, or -1; valid once waiter_of(side) returned non-null.
+  [[nodiscard]] int event_fd_of(int side) const noexcept { return event_fd_nums_[static_cast<std::size_t>(side)]; }
 
   // Sets side `side`'s routing id once it is known (before or after the pipes are in use: the
   // other side reads it only after routing_id_known() says so).
@@ -97,8 +101,10 @@ class ring_link {
   std::array<direction, 2> dirs_{};
   std::array<std::atomic<socket_type>, 2> types_;
   std::array<std::atomic<waiter*>, 2> waiters_{};
-  std::array<std::shared_ptr<waiter>, 2> waiter_owners_;  // keep the waiters alive
-  std::array<std::string, 2> routing_ids_;                // written once, before id_known_
+  std::array<std::shared_ptr<waiter>, 2> waiter_owners_;      // keep the waiters alive
+  std::array<std::shared_ptr<const event_fd>, 2> event_fds_;  // keep the event fds open
+  std::array<int, 2> event_fd_nums_{-1, -1};                  // written before the waiter pointer
+  std::array<std::string, 2> routing_ids_;                    // written once, before id_known_
   std::array<std::atomic<bool>, 2> id_known_{};
   bool local_;
 };
@@ -186,6 +192,7 @@ class ring_pipe final : public pipe {
   ring::writer out_;
   ring::reader in_;
   waiter* peer_waiter_ = nullptr;  // cached once known
+  int peer_event_fd_ = -1;         // cached with peer_waiter_
   // Frames below this size are copied into the ring by the fast path: copy_max_ + 1, or 0 while
   // a frame is half streamed (then every write goes to write_stream, which checks it is that
   // frame) — the fast path pays nothing for streams.

@@ -34,6 +34,16 @@ std::error_code socket::disconnect(std::string_view endpoint) {
   return core_ ? core_->disconnect(endpoint) : no_socket();
 }
 
+result<int> socket::fd() {
+  if (!core_) return no_socket();
+  return core_->fd();
+}
+
+result<int> socket::events() {
+  if (!core_) return no_socket();
+  return core_->events();
+}
+
 std::error_code socket::send(message& msg, send_flags flags) {
   if (!core_) return no_socket();
   detail::out_frame f{msg.bytes(), &msg, has(flags, send_flags::more)};

@@ -26,6 +26,7 @@ constexpr int opt_reconnect_ivl = 18;
 constexpr int opt_shm_group_access = 1003;
 constexpr int opt_fragment = 1002;
 constexpr int opt_routing_id = 5;
+constexpr int opt_fd_events = 1005;
 
 // Options that belong to patterns (shoal/options.hpp): known ids, but not every socket type's.
 bool pattern_option(int id) noexcept {
@@ -63,7 +64,7 @@ result<std::unique_ptr<socket_core>> socket_core::create(std::shared_ptr<context
   std::unique_ptr<socket_core> s(new socket_core(std::move(ctx), type));
   s->pattern_ = make_pattern(type, *s);
   if (!s->pattern_) return make_error_code(errc::notsup);  // detail set by make_pattern
-  if (!s->ctx_->add_waiter(s->waiter_)) return fail(errc::term, "the context was shut down");
+  if (!s->ctx_->add_waiter(s->waiter_, s->event_)) return fail(errc::term, "the context was shut down");
   return s;
 }
 
@@ -71,6 +72,7 @@ socket_core::socket_core(std::shared_ptr<context_core> ctx, socket_type type) : 
   waiter_page page = make_shared_waiter();
   waiter_ = std::move(page.w);
   waiter_fd_ = page.fd;
+  event_ = event_fd::make();
   opts_.wait = ctx_->options().wait;
   opts_.spin_ns = ctx_->options().spin.count();
   waiter_->set_may_block(opts_.wait == wait_strategy::block);
@@ -93,6 +95,7 @@ std::error_code socket_core::bind(std::string_view text) {
   std::string resolved = (*lis)->endpoint();
   opts_.last_endpoint = resolved;
   endpoints_.push_back({std::string(text), std::move(resolved), origin, std::move(*lis), nullptr});
+  if (fd_active_) (void)sync_fd();  // adopted connections may have brought messages
   return {};
 }
 
@@ -107,6 +110,7 @@ std::error_code socket_core::connect(std::string_view text) {
   if (!dia) return dia.error();
   opts_.last_endpoint = std::string(text);
   endpoints_.push_back({std::string(text), std::string(text), origin, nullptr, std::move(*dia)});
+  if (fd_active_) (void)sync_fd();  // a new connection may take messages now
   return {};
 }
 
@@ -169,7 +173,7 @@ void socket_core::post(std::unique_ptr<pipe> p, std::uint64_t origin) {
     inbox_.push_back({std::move(p), origin});
     has_mail_.store(true, std::memory_order_release);
   }
-  waiter_->notify_force();
+  waiter_->notify_force(event_ ? event_->fd() : -1);  // a new connection may bring an event
 }
 
 void socket_core::process_inbox() noexcept {
@@ -274,7 +278,7 @@ status socket_core::send_slow(out_frame& frame, send_flags flags) noexcept {
     return fail_status(errc::fsm, "a loan is outstanding on this socket: commit or drop it before sending");
   process_inbox();
   const status st = pattern_->send(frame);
-  return st.again() ? send_wait(frame, flags) : st;
+  return st.again() ? send_wait(frame, flags) : after_op(st);
 }
 
 status socket_core::send_wait(out_frame& frame, send_flags flags) noexcept {
@@ -285,7 +289,7 @@ status socket_core::send_wait(out_frame& frame, send_flags flags) noexcept {
   // Not sent after all: a pipe may hold part of a large frame, which the caller may now change
   // or free. What was taken of it is withdrawn (the peer never sees it) and a retry starts over.
   if (st.again() || st.value() == static_cast<int>(errc::term)) st = pattern_->give_up(frame, st);
-  return st;
+  return after_op(st);
 }
 
 status socket_core::recv_slow(in_frame& frame, recv_flags flags) noexcept {
@@ -295,9 +299,9 @@ status socket_core::recv_slow(in_frame& frame, recv_flags flags) noexcept {
   const status st = pattern_->recv(frame);
   if (st.ok()) {
     rcvmore_ = frame.more;
-    return st;
+    return after_op(st);
   }
-  return st.again() ? recv_wait(frame, flags) : st;
+  return st.again() ? recv_wait(frame, flags) : after_op(st);
 }
 
 namespace {
@@ -311,7 +315,7 @@ template <typename Frame>
 status socket_core::wait_for_frame(Frame& frame, recv_flags flags) noexcept {
   const bool streaming = recv_streak_ >= streaming_streak;
   recv_streak_ = 0;
-  if (has(flags, recv_flags::dontwait) || opts_.rcvtimeo_ms == 0) return again_status;
+  if (has(flags, recv_flags::dontwait) || opts_.rcvtimeo_ms == 0) return after_op(again_status);
   status st = again_status;
   if (streaming) {
     // Streaming: the last receives found data at once, so the sender is about to write more.
@@ -324,7 +328,7 @@ status socket_core::wait_for_frame(Frame& frame, recv_flags flags) noexcept {
     st = block(opts_.rcvtimeo_ms, [&] { return pattern_->can_recv() ? take(*pattern_, frame) : again_status; });
   }
   if (st.ok()) rcvmore_ = frame.more;
-  return st;
+  return after_op(st);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,7 +350,7 @@ status socket_core::loan_rest(status st, send_flags flags) noexcept {
   if (!st.ok()) {
     lent_ = {};
     loan_heap_.clear();
-    return st;
+    return after_op(st);
   }
   if (lent_.to == nullptr) {
     // The pattern swallows this frame (the rest of a message that cannot be delivered whole):
@@ -423,9 +427,9 @@ status socket_core::recv_view_slow(recv_flags flags) noexcept {
   if (st.ok()) {
     rcvmore_ = viewed_.more;
     begin_view();
-    return st;
+    return after_op(st);
   }
-  return st.again() ? recv_view_wait(flags) : st;
+  return st.again() ? recv_view_wait(flags) : after_op(st);
 }
 
 status socket_core::recv_view_wait(recv_flags flags) noexcept {
@@ -504,6 +508,11 @@ std::error_code socket_core::set_int(int id, std::int64_t v) {
       if (v != 0 && v != 1) return bad_value(id, v, "0 or 1");
       opts_.pipe.fragment = v == 1;
       return {};
+    case opt_fd_events:
+      if (v < 0 || v > 3) return bad_value(id, v, "a mask of pollin (1) and pollout (2)");
+      fd_events_ = static_cast<int>(v);
+      if (fd_active_) (void)sync_fd();
+      return {};
     case opt_rcvmore:
     case opt_type:
     case opt_last_endpoint:
@@ -548,6 +557,8 @@ result<std::int64_t> socket_core::get_int(int id) const {
       return opts_.pipe.maxmsgsize;
     case opt_fragment:
       return std::int64_t{opts_.pipe.fragment ? 1 : 0};
+    case opt_fd_events:
+      return std::int64_t{fd_events_};
     case opt_rcvmore:
       return std::int64_t{rcvmore_ ? 1 : 0};
     case opt_type:

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "context_core.hpp"
+#include "event_fd.hpp"
 #include "patterns/pattern.hpp"
 #include "pipe.hpp"
 #include "shoal/options.hpp"
@@ -54,6 +55,8 @@ class socket_core final : public pattern_host {
   // The memfd holding the waiter (for peers in other processes), or -1 when it could not be
   // made shareable. Owned by the waiter; valid while waiter_ptr() is.
   [[nodiscard]] int waiter_fd() const noexcept { return waiter_fd_; }
+  // The eventfd behind fd(), for links that signal it (null when it could not be made).
+  [[nodiscard]] const std::shared_ptr<const event_fd>& event_ptr() const noexcept { return event_; }
 
   // --- API (owner thread) ---------------------------------------------------------------
   std::error_code bind(std::string_view endpoint);
@@ -80,6 +83,19 @@ class socket_core final : public pattern_host {
     return st.again() ? recv_wait(frame, flags) : st;
   }
   void close() noexcept;
+
+  // --- event fd and events (owner thread; socket_fd.cpp, rules in shoal/socket.hpp) -------
+  result<int> fd() noexcept;
+  result<int> events() noexcept;
+  // For pollers: the events now (pollin | pollout), with no effect on the fd.
+  [[nodiscard]] int current_events() noexcept;
+  // For pollers: watches the fd for `interest` (as opt::fd_events) and brings it in line with
+  // the events now, which it returns (the fd is readable iff one of them is of interest,
+  // spuriously readable at worst). False in `ok` when the socket has no fd.
+  int watch_fd(int interest, bool& ok) noexcept;
+  // Whether this socket type ever receives / sends (the others' calls fail at once).
+  [[nodiscard]] bool receives() const noexcept;
+  [[nodiscard]] bool sends() const noexcept;
 
   // --- zero copy (owner thread; rules in shoal/zero_copy.hpp) -----------------------------
   // At most one loan and one view are outstanding. The public loan/view objects point at this
@@ -191,6 +207,8 @@ class socket_core final : public pattern_host {
     update_gates();
     if (parked_[0] != nullptr || parked_[1] != nullptr) [[unlikely]]
       reap_parked();
+    if (fd_armed_) [[unlikely]]
+      (void)sync_fd();  // send works again: pollout may be pending now
   }
   void begin_view() noexcept {
     view_out_ = true;
@@ -206,11 +224,23 @@ class socket_core final : public pattern_host {
     update_gates();
     if (parked_[0] != nullptr || parked_[1] != nullptr) [[unlikely]]
       reap_parked();
+    if (fd_armed_) [[unlikely]]
+      (void)sync_fd();  // recv works again: pollin may be pending now
   }
   void update_gates() noexcept {
-    send_gate_ = closed_ || loan_out_;
-    recv_gate_ = closed_ || view_out_;
+    send_gate_ = closed_ || loan_out_ || fd_armed_;
+    recv_gate_ = closed_ || view_out_ || fd_armed_;
   }
+  // After an operation outside the fast path: an event fd in use may need re-arming (again) or
+  // signalling (an armed fd, and the operation itself made an event pending: a REP that
+  // received a request can now send).
+  status after_op(status st) noexcept {
+    if (fd_active_ && (fd_armed_ || st.again())) [[unlikely]]
+      (void)sync_fd();
+    return st;
+  }
+  int sync_fd() noexcept;
+  void activate_fd() noexcept;
   // Destroys a pipe the socket is done with, or parks it (closed) while the outstanding loan or
   // view points into it; reap_parked() destroys parked pipes nothing points into any more.
   void retire(std::unique_ptr<pipe> p) noexcept;
@@ -232,6 +262,7 @@ class socket_core final : public pattern_host {
   std::unique_ptr<pattern> pattern_;
   std::shared_ptr<waiter> waiter_;
   int waiter_fd_ = -1;
+  std::shared_ptr<const event_fd> event_;
   socket_options opts_;
   std::vector<std::unique_ptr<pipe>> pipes_;
   std::vector<endpoint_entry> endpoints_;
@@ -243,6 +274,12 @@ class socket_core final : public pattern_host {
   bool recv_gate_ = false;
   bool rcvmore_ = false;
   int recv_streak_ = 0;  // receives in a row that found data without waiting
+  // Event fd (socket_fd.cpp). fd_active_: fd() or events() was called; fd_armed_: as far as this
+  // thread knows the token is armed (the fd is empty), so every operation takes the slow path
+  // and checks afterwards whether it made an event pending (the fast paths pay nothing).
+  bool fd_active_ = false;
+  bool fd_armed_ = false;
+  int fd_events_ = 1;  // opt::fd_events
 
   // Zero copy. loan_out_/view_out_: outstanding; *_handle_: a public loan/view object points
   // here (it may outlive the loan, which close() cancels); orphaned_: the socket handle is gone.

@@ -3,12 +3,18 @@
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
 
 namespace shoal::sys {
 
@@ -98,6 +104,50 @@ void* map_shared(int fd, std::size_t bytes) noexcept {
 
 void close_fd(int fd) noexcept {
   if (fd >= 0) close(fd);
+}
+
+int eventfd_make() noexcept { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+void eventfd_signal(int fd) noexcept {
+  const std::uint64_t one = 1;
+  // EAGAIN only at a counter of 2^64-2, which is readable anyway.
+  (void)retry_eintr([&] { return write(fd, &one, sizeof one); });
+}
+
+void eventfd_drain(int fd) noexcept {
+  std::uint64_t count = 0;
+  (void)retry_eintr([&] { return read(fd, &count, sizeof count); });
+}
+
+bool check_eventfd(int fd, const char** why) noexcept {
+  // An eventfd has no file type of its own: its /proc link names it. Without /proc, accept any
+  // anonymous inode (no type bits), which covers it: the others (epoll, timerfd, signalfd, ...)
+  // refuse writes at once, so a write to them cannot block either.
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  std::array<char, 64> target{};
+  const long n = readlink(link.c_str(), target.data(), target.size() - 1);
+  constexpr std::string_view expected = "anon_inode:[eventfd]";
+  struct stat st {};
+  const bool named =
+      n == static_cast<long>(expected.size()) && std::memcmp(target.data(), expected.data(), expected.size()) == 0;
+  const bool no_proc = n < 0 && fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0 && access("/proc/self/fd", F_OK) != 0;
+  if (!named && !no_proc) {
+    *why = "not an eventfd";
+    return false;
+  }
+  const int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || (fl & O_NONBLOCK) == 0) {
+    *why = "a blocking eventfd (a write to it could block)";
+    return false;
+  }
+  return true;
+}
+
+void serialize_all_threads() noexcept {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0) return;
+  const timespec ms{0, 1'000'000};
+  (void)nanosleep(&ms, nullptr);
 }
 
 }  // namespace shoal::sys

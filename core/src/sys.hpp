@@ -86,4 +86,19 @@ void* map_shared(int fd, std::size_t bytes) noexcept;
 // Closes fd (ignoring EINTR); no-op for fd < 0.
 void close_fd(int fd) noexcept;
 
+// Event fds (socket::fd()). A non-blocking eventfd, close-on-exec; -1 and errno on failure.
+int eventfd_make() noexcept;
+// Adds one to the counter: the fd becomes readable. Never blocks on an fd made by eventfd_make.
+void eventfd_signal(int fd) noexcept;
+// Reads the counter back to zero: the fd is not readable afterwards (until the next signal).
+void eventfd_drain(int fd) noexcept;
+// Whether a received fd is a non-blocking eventfd; `why` says what it is not.
+bool check_eventfd(int fd, const char** why) noexcept;
+
+// Makes every thread of every process on the machine pass a full memory barrier before this
+// returns (membarrier(2), global; milliseconds). Where the kernel refuses, sleeps 1 ms instead:
+// no hardware keeps a store in its buffer that long. For rare owner-side state changes that
+// notifiers read without a fence of their own.
+void serialize_all_threads() noexcept;
+
 }  // namespace shoal::sys

@@ -1,7 +1,12 @@
-// waiter: the shared-memory page behind each socket's waiter (see waiter.hpp).
+// waiter: the shared-memory page behind each socket's waiter, the slow half of notify(), and
+// the peer's event fd received over shm:// (see waiter.hpp, event_fd.hpp).
 #include "waiter.hpp"
 
+#include <fcntl.h>
+
 #include <new>
+
+#include "event_fd.hpp"
 
 namespace shoal::detail {
 namespace {
@@ -10,6 +15,46 @@ constexpr std::size_t page_bytes = 4096;
 static_assert(sizeof(waiter) <= page_bytes);
 
 }  // namespace
+
+void waiter::notify_slow(std::uint32_t s, int signal_fd) noexcept {
+  if ((s & sleeping_bit) != 0) wake();
+  if ((s & armed_bit) != 0 && signal_fd >= 0) (void)fd_signal(signal_fd);
+}
+
+bool waiter::fd_signal(int signal_fd) noexcept {
+  std::uint32_t s = state_.load(std::memory_order_relaxed);
+  while ((s & armed_bit) != 0) {
+    // One caller wins the token; the others find the bit gone and write nothing.
+    if (state_.compare_exchange_weak(s, (s & ~armed_bit) | signaling_bit, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+      signals_.fetch_add(1, std::memory_order_relaxed);  // first: whoever sees the fd readable sees it
+      sys::eventfd_signal(signal_fd);
+      // The write is done: the owner may drain and re-arm from here on.
+      state_.fetch_and(~signaling_bit, std::memory_order_release);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::shared_ptr<const event_fd> event_fd::adopt_peer(int fd, std::string& why) {
+  const char* reason = nullptr;
+  if (!sys::check_eventfd(fd, &reason)) {
+    why = std::string("the peer's event fd is ") + reason;
+    return nullptr;
+  }
+  const int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) {
+    why = "cannot duplicate the peer's event fd (out of descriptors?)";
+    return nullptr;
+  }
+  std::shared_ptr<const event_fd> e(new (std::nothrow) event_fd(own));
+  if (!e) {
+    sys::close_fd(own);
+    why = "out of memory";
+  }
+  return e;
+}
 
 waiter_page make_shared_waiter() noexcept {
   const int fd = sys::memfd_sealed("shoal-waiter", page_bytes, 0600);

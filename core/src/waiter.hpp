@@ -1,10 +1,21 @@
 // waiter: how a socket's owner thread waits for its peers (data, room under the HWM, a new
 // connection, shutdown). An eventcount over a futex word, plus the spin / spin-yield phases of
-// the wait strategies.
-// Threading: wait() is called by the socket's owner thread only; notify()/notify_force() by any
-// thread, also of another process: a socket's waiter lives in a page of shared memory
-// (make_shared_waiter) that shm:// maps into its peers, so the futex calls are the shared kind. A notifier pays a fence
-// and a relaxed load, and a wake syscall only when the owner is actually asleep.
+// the wait strategies, plus the token that keeps the socket's event fd (socket::fd()) readable
+// while an event is pending.
+// Threading: wait() and the fd_*() calls are for the socket's owner thread only; notify()/
+// notify_force() by any thread, also of another process: a socket's waiter lives in a page of
+// shared memory (make_shared_waiter) that shm:// maps into its peers, so the futex calls are the
+// shared kind. A notifier pays a fence and one relaxed load of state_, and a syscall only when
+// the owner is actually asleep (a futex wake) or has armed its event fd (an eventfd write).
+//
+// The event fd token. Once the owner watches its fd, exactly one token exists: it is either in
+// the eventfd (the fd is readable), or the armed bit of state_ (the fd is empty and the next
+// notifier must make it readable), or in flight (the signaling bit: a notifier took the armed
+// bit and is writing the fd). Only the owner takes the token out of the eventfd (drain), and it
+// re-arms at once; so "armed" always means "the fd is empty", and a notifier that finds the bit
+// set converts it into one write. The owner arms only when no event is pending and, after
+// arming, checks again (the Dekker pairing with the notifier's fence), signalling itself when an
+// event slipped in meanwhile.
 #pragma once
 
 #include <sched.h>
@@ -33,32 +44,64 @@ class waiter {
   waiter& operator=(const waiter&) = delete;
 
   // Owner thread: whether this owner may sleep in the kernel (wait_strategy::block). Notifiers
-  // skip the fence entirely for owners that never sleep.
+  // skip the fence entirely for owners that never sleep and watch no fd.
   void set_may_block(bool may_block) noexcept {
-    const bool was = may_block_.exchange(may_block, std::memory_order_seq_cst);
+    may_block_local_ = may_block;
     // A notifier may have read the old "never sleeps" value just before this store; bound the
     // first sleep so such a notification is seen within a millisecond at worst.
-    if (may_block && !was) bound_next_sleep_ = true;
+    if (update_wants_notify()) bound_next_sleep_ = true;
+  }
+
+  // --- the event fd token (owner thread; see the top of this file) ------------------------
+  // Starts watching the fd: the token is created armed (a fresh eventfd is empty). Idempotent.
+  void fd_watch() noexcept {
+    if (fd_watched_) return;
+    fd_watched_ = true;
+    state_.fetch_or(armed_bit, std::memory_order_seq_cst);
+    // An owner that never slept had notifiers skip it without a fence; one of them may be
+    // between its publication and its look at wants_notify_ right now. Wait until every thread
+    // has passed a barrier, so that from here each notification either is seen by the owner's
+    // next check or sees the armed bit.
+    if (update_wants_notify()) sys::serialize_all_threads();
+  }
+  // Whether the token is armed (the fd is empty), or in flight (the fd is about to be readable).
+  [[nodiscard]] bool fd_armed() const noexcept { return (state_.load(std::memory_order_acquire) & armed_bit) != 0; }
+  [[nodiscard]] bool fd_in_flight() const noexcept {
+    return (state_.load(std::memory_order_acquire) & signaling_bit) != 0;
+  }
+  // Arms the token the caller just drained from the fd; the caller checks for events after
+  // this (the fence pairs with notify()'s).
+  void fd_arm() noexcept {
+    state_.fetch_or(armed_bit, std::memory_order_seq_cst);
+    sys::full_fence();
   }
 
   // Owner thread: bounds the next sleep to a millisecond. Used when a notifier may not have been
   // able to see this waiter yet (a pipe whose waiter pointer was just published).
   void bound_next_sleep() noexcept { bound_next_sleep_ = true; }
 
-  // Any thread, after publishing what the owner may be waiting for.
-  void notify() noexcept {
-    if (!may_block_.load(std::memory_order_relaxed)) return;
-    // Pairs with the fence in wait(): either we see sleeping_ set, or the owner's recheck sees
-    // what we published before this call.
+  // Any thread, after publishing what the owner may be waiting for. `signal_fd`: the owner's
+  // event fd as this process knows it (-1: none known; an armed token then stays armed).
+  void notify(int signal_fd = -1) noexcept {
+    if (!wants_notify_.load(std::memory_order_relaxed)) return;
+    // Pairs with the fence in wait() and fd_arm(): either we see the owner sleeping or armed,
+    // or the owner's recheck sees what we published before this call.
     sys::full_fence();
-    if (sleeping_.load(std::memory_order_relaxed) != 0) wake();
+    const std::uint32_t s = state_.load(std::memory_order_relaxed);
+    if (s != 0) [[unlikely]]
+      notify_slow(s, signal_fd);
   }
 
   // Any thread: for rare events (a new pipe, shutdown). Wakes a sleeper whatever its strategy.
-  void notify_force() noexcept {
+  void notify_force(int signal_fd = -1) noexcept {
     sys::full_fence();
-    if (sleeping_.load(std::memory_order_relaxed) != 0) wake();
+    const std::uint32_t s = state_.load(std::memory_order_relaxed);
+    if (s != 0) notify_slow(s, signal_fd);
   }
+
+  // Any thread (the owner too): if the token is armed, takes it and writes `signal_fd`, making
+  // the fd readable. Returns whether this call wrote.
+  bool fd_signal(int signal_fd) noexcept;
 
   // Owner thread. Waits until ready() is true, the absolute CLOCK_MONOTONIC deadline passes, or
   // stop() is true. ready() and stop() are polled; they must be cheap and non-blocking.
@@ -96,14 +139,14 @@ class waiter {
 
     for (;;) {
       const std::uint32_t key = seq_.load(std::memory_order_acquire);
-      sleeping_.store(1, std::memory_order_seq_cst);
+      state_.fetch_or(sleeping_bit, std::memory_order_seq_cst);
       sys::full_fence();  // pairs with notify()'s fence
       if (ready()) {
-        sleeping_.store(0, std::memory_order_relaxed);
+        state_.fetch_and(~sleeping_bit, std::memory_order_relaxed);
         return wait_outcome::ready;
       }
       if (stop()) {
-        sleeping_.store(0, std::memory_order_relaxed);
+        state_.fetch_and(~sleeping_bit, std::memory_order_relaxed);
         return wait_outcome::terminated;
       }
       std::int64_t timeout = deadline_ns == no_deadline ? -1 : std::max<std::int64_t>(deadline_ns - now, 0);
@@ -112,7 +155,7 @@ class waiter {
         timeout = timeout < 0 ? 1'000'000 : std::min<std::int64_t>(timeout, 1'000'000);
       }
       (void)sys::futex_wait(&seq_, key, timeout, true);
-      sleeping_.store(0, std::memory_order_relaxed);
+      state_.fetch_and(~sleeping_bit, std::memory_order_relaxed);
       if (ready()) return wait_outcome::ready;
       if (stop()) return wait_outcome::terminated;
       now = sys::now_ns();
@@ -122,22 +165,38 @@ class waiter {
 
   // Wake syscalls issued so far (any thread; for tests and counters).
   [[nodiscard]] std::uint64_t wake_count() const noexcept { return wakes_.load(std::memory_order_relaxed); }
+  // Event fd writes by notifiers and the owner so far (any thread; for tests and counters).
+  [[nodiscard]] std::uint64_t fd_signal_count() const noexcept { return signals_.load(std::memory_order_relaxed); }
 
  private:
+  static constexpr std::uint32_t sleeping_bit = 1;   // the owner is in (or entering) futex_wait
+  static constexpr std::uint32_t armed_bit = 2;      // the token: the fd is empty, signal it
+  static constexpr std::uint32_t signaling_bit = 4;  // the token is in flight to the fd
+
+  void notify_slow(std::uint32_t s, int signal_fd) noexcept;
   void wake() noexcept {
     seq_.fetch_add(1, std::memory_order_release);
     wakes_.fetch_add(1, std::memory_order_relaxed);
     sys::futex_wake(&seq_, 1, true);
   }
+  // Owner: wants_notify_ = may block || watches its fd. Returns whether it just became true.
+  bool update_wants_notify() noexcept {
+    const bool want = may_block_local_ || fd_watched_;
+    const bool was = wants_notify_.exchange(want, std::memory_order_seq_cst);
+    return want && !was;
+  }
 
   // Everything below may be written by a peer process; nothing in it is trusted for more than
   // "wake up and look". Written by notifiers; the owner sleeps on it.
   alignas(ring::cache_line) std::atomic<std::uint32_t> seq_{0};
-  std::atomic<std::uint32_t> sleeping_{0};
-  std::atomic<bool> may_block_{false};
-  std::atomic<std::uint64_t> wakes_{0};  // wake syscalls made (observability, tests)
+  std::atomic<std::uint32_t> state_{0};  // sleeping_bit | armed_bit | signaling_bit
+  std::atomic<bool> wants_notify_{false};
+  std::atomic<std::uint64_t> wakes_{0};    // wake syscalls made (observability, tests)
+  std::atomic<std::uint64_t> signals_{0};  // event fd writes made (observability, tests)
   // Owner-only.
   bool bound_next_sleep_ = false;
+  bool may_block_local_ = false;
+  bool fd_watched_ = false;
 };
 
 static_assert(std::is_standard_layout_v<waiter>);

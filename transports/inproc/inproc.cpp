@@ -34,6 +34,7 @@ struct registry {
     int sndhwm;
     int rcvhwm;
     std::shared_ptr<waiter> wake;
+    std::shared_ptr<const event_fd> event;
     std::string routing_id;
   };
   struct pending {
@@ -130,8 +131,8 @@ class inproc_transport final : public transport {
       if (reg.bound.count(name) != 0) {
         return fail(errc::addrinuse, cat("inproc://", name, " is already bound by another socket"));
       }
-      reg.bound.emplace(
-          name, registry::binding{&sock, origin, sock.type(), o.sndhwm, o.rcvhwm, sock.waiter_ptr(), o.routing_id});
+      reg.bound.emplace(name, registry::binding{&sock, origin, sock.type(), o.sndhwm, o.rcvhwm, sock.waiter_ptr(),
+                                                sock.event_ptr(), o.routing_id});
       const auto it = reg.waiting.find(name);
       if (it != reg.waiting.end()) {
         adopted = std::move(it->second);
@@ -145,9 +146,9 @@ class inproc_transport final : public transport {
       link.set_limit(1, pipe_limit(o.sndhwm, p.rcvhwm));
       link.set_type(1, sock.type());
       link.set_routing_id(1, o.routing_id);
-      link.set_waiter(1, sock.waiter_ptr());
+      link.set_waiter(1, sock.waiter_ptr(), sock.event_ptr());
       // A connecter blocked at the provisional HWM must look again at the real one.
-      if (waiter* w = link.waiter_of(0)) w->notify_force();
+      if (waiter* w = link.waiter_of(0)) w->notify_force(link.event_fd_of(0));
       sock.attach(std::move(p.end), origin);
     }
     return std::unique_ptr<listener>(std::make_unique<inproc_listener>(reg, name, &sock));
@@ -174,8 +175,8 @@ class inproc_transport final : public transport {
                                                geometry_for_limit(pipe_limit(b.sndhwm, o.rcvhwm)));
         a->link().set_routing_id(0, o.routing_id);
         a->link().set_routing_id(1, b.routing_id);
-        a->link().set_waiter(0, sock.waiter_ptr());
-        a->link().set_waiter(1, b.wake);
+        a->link().set_waiter(0, sock.waiter_ptr(), sock.event_ptr());
+        a->link().set_waiter(1, b.wake, b.event);
         b.sock->post(std::move(theirs), b.origin);
         mine = std::move(a);
       } else {
@@ -183,7 +184,7 @@ class inproc_transport final : public transport {
                                                geometry_for_limit(pipe_limit(o.sndhwm, default_hwm)),
                                                geometry_for_limit(pipe_limit(default_hwm, o.rcvhwm)));
         a->link().set_routing_id(0, o.routing_id);
-        a->link().set_waiter(0, sock.waiter_ptr());
+        a->link().set_waiter(0, sock.waiter_ptr(), sock.event_ptr());
         reg.waiting[name].push_back({std::move(theirs), id, sock.type(), o.sndhwm, o.rcvhwm});
         mine = std::move(a);
       }

@@ -5,16 +5,18 @@
 // ("\0shoal-shm/<name>": nothing in the file system, released by the kernel when the binder
 // exits however it exits). Per connection, the connecting side creates one sealed memfd segment
 // holding both rings (segment.hpp) and passes it, with the memfd of its socket's waiter (the
-// futex its owner sleeps on), over that socket; the binder validates it and answers with its own
-// waiter's memfd. The Unix socket then stays open for the life of the connection and serves only
-// as the liveness signal: when either process dies, the kernel closes its end and the other
-// side's reactor marks the rings closed within microseconds. The data path never makes a syscall
-// (a futex wake only when the reader is asleep).
+// futex its owner sleeps on) and its socket's event fd (socket::fd(), which the peer writes when
+// the owner armed it), over that socket; the binder validates them and answers with its own
+// waiter's memfd and event fd. The event fd is optional either way (a socket that could not
+// make one sends none, and its fd is never signalled from the other side). The Unix socket then stays open for the life
+// of the connection and serves only as the liveness signal: when either process dies, the kernel closes its end and the
+// other side's reactor marks the rings closed within microseconds. The data path never makes a syscall (a futex wake
+// only when the reader is asleep).
 //
 //  Handshake (one packet each, SOCK_SEQPACKET):
 //    binder -> connecter  HELLO   {type, sndhwm, rcvhwm, pid}
-//    connecter -> binder  CONNECT {type, sndhwm, rcvhwm, pid} + fds [segment, waiter]
-//    binder -> connecter  ACCEPT  {pid} + fd [waiter]      or REFUSE {reason}
+//    connecter -> binder  CONNECT {type, sndhwm, rcvhwm, pid} + fds [segment, waiter, event fd]
+//    binder -> connecter  ACCEPT  {pid} + fds [waiter, event fd]      or REFUSE {reason}
 //  Either side checks the other's credentials (SO_PEERCRED): same user, or same group with
 //  opt::shm_group_access.
 //
@@ -198,7 +200,7 @@ class shm_link final : public ring_link {
     const int peer = 1 - our_side_;
     dir(peer).ctl->writer_closed.store(1, std::memory_order_release);
     dir(our_side_).ctl->reader_closed.store(1, std::memory_order_release);
-    if (waiter* w = waiter_of(our_side_)) w->notify_force();
+    if (waiter* w = waiter_of(our_side_)) w->notify_force(event_fd_of(our_side_));
   }
 
   // Takes the established connection's socket and watches it; `on_gone` runs (reactor thread,
@@ -350,7 +352,9 @@ class shm_listener final : public listener {
 
   // Validates a CONNECT and, when it is good, turns it into a pipe; "" on success.
   std::string adopt(int c, const packet& p, const std::vector<int>& fds) {
-    if (p.k != kind::connect || fds.size() != 2) return "expected CONNECT with a segment and a waiter";
+    if (p.k != kind::connect || (fds.size() != 2 && fds.size() != 3)) {
+      return "expected CONNECT with a segment and a waiter (and an event fd)";
+    }
     const auto peer_type = static_cast<socket_type>(p.type);
     if (p.type > static_cast<std::uint8_t>(socket_type::xsub) || !compatible(type_, peer_type)) {
       return cat("a ", to_string(type_), " socket cannot talk to socket type ", int{p.type});
@@ -360,16 +364,20 @@ class shm_listener final : public listener {
     if (!seg.valid()) return why;
     std::shared_ptr<waiter> peer_waiter = map_peer_waiter(fds[1], why);
     if (!peer_waiter) return why;
+    std::shared_ptr<const event_fd> peer_event;
+    if (fds.size() == 3 && !(peer_event = event_fd::adopt_peer(fds[2], why))) return why;
     if (sock_->waiter_fd() < 0) return "this socket has no shareable waiter (out of descriptors?)";
     auto link = std::make_shared<shm_link>(std::move(seg), peer_type, type_, 1, r_);
     link->set_routing_id(0, std::string(routing_id_of(p)));
     link->set_routing_id(1, routing_id_);
-    link->set_waiter(0, std::move(peer_waiter));
-    link->set_waiter(1, sock_->waiter_ptr());
+    link->set_waiter(0, std::move(peer_waiter), std::move(peer_event));
+    link->set_waiter(1, sock_->waiter_ptr(), sock_->event_ptr());
     packet a;
     a.k = kind::accept;
     a.pid = static_cast<std::uint32_t>(getpid());
-    if (!send_packet(c, a, {sock_->waiter_fd()})) return "the peer went away during the handshake";
+    const bool sent = sock_->event_ptr() ? send_packet(c, a, {sock_->waiter_fd(), sock_->event_ptr()->fd()})
+                                         : send_packet(c, a, {sock_->waiter_fd()});
+    if (!sent) return "the peer went away during the handshake";
     // The connection is established: the link owns its socket from now on.
     const auto it = pending_.find(c);
     r_.remove(it->second.token);
@@ -419,6 +427,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     popts_ = o.pipe;
     waiter_ = sock.waiter_ptr();
     waiter_fd_ = sock.waiter_fd();
+    event_ = sock.event_ptr();
   }
   ~connector() { end_attempt(); }
   connector(const connector&) = delete;
@@ -483,7 +492,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     if (!seg.valid()) return nullptr;
     auto link = std::make_shared<shm_link>(std::move(seg), type_, natural_peer(type_), 0, r_);
     link->set_routing_id(0, routing_id_);
-    link->set_waiter(0, waiter_);
+    link->set_waiter(0, waiter_, event_);
     fresh_ = link;
     return link;
   }
@@ -595,27 +604,32 @@ class connector final : public std::enable_shared_from_this<connector> {
     c.rcvhwm = rcvhwm_;
     c.pid = static_cast<std::uint32_t>(getpid());
     set_routing_id(c, routing_id_);
-    if (!send_packet(fd_, c, {l.seg().fd(), waiter_fd_})) return "the binder went away during the handshake";
+    const bool sent = event_ ? send_packet(fd_, c, {l.seg().fd(), waiter_fd_, event_->fd()})
+                             : send_packet(fd_, c, {l.seg().fd(), waiter_fd_});
+    if (!sent) return "the binder went away during the handshake";
     // The segment is out: from now on it belongs to this connection only.
     l.seg().close_fd();
     live_ = fresh_;
     held_ = std::move(fresh_);  // keeps the segment alive until ACCEPT (the pipe may be gone)
     st_ = state::wait_accept;
     // A sender blocked at the provisional HWM looks again at the real one.
-    if (waiter* w = l.waiter_of(0)) w->notify_force();
+    if (waiter* w = l.waiter_of(0)) w->notify_force(l.event_fd_of(0));
     return {};
   }
 
   std::string on_accept(const packet& p, const std::vector<int>& fds) {
-    if (p.k != kind::accept || fds.size() != 1) return "expected ACCEPT with a waiter";
+    if (p.k != kind::accept || (fds.size() != 1 && fds.size() != 2)) return "expected ACCEPT with a waiter";
     std::string why;
     std::shared_ptr<waiter> w = map_peer_waiter(fds[0], why);
     if (!w) return why;
+    std::shared_ptr<const event_fd> ev;
+    if (fds.size() == 2 && !(ev = event_fd::adopt_peer(fds[1], why))) return why;
+    const int ev_fd = ev ? ev->fd() : -1;
     const std::shared_ptr<shm_link> live = std::move(held_);
     waiter* raw = w.get();
-    live->set_waiter(1, std::move(w));
+    live->set_waiter(1, std::move(w), std::move(ev));
     // Anything we committed before we knew the binder's waiter was sent without a wake-up.
-    raw->notify_force();
+    raw->notify_force(ev_fd);
     r_.cancel(timer_);
     timer_ = 0;
     r_.remove(token_);
@@ -653,7 +667,8 @@ class connector final : public std::enable_shared_from_this<connector> {
   std::int64_t linger_ms_ = -1;
   pipe_options popts_;
   std::shared_ptr<waiter> waiter_;
-  int waiter_fd_ = -1;  // owned by waiter_
+  int waiter_fd_ = -1;                     // owned by waiter_
+  std::shared_ptr<const event_fd> event_;  // null: the socket has none (none is sent)
   bool lingering_ = false;
   state st_ = state::idle;
   int fd_ = -1;

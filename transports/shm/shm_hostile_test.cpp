@@ -1,12 +1,15 @@
 // Hostile peers: raw Unix sockets that speak the shm:// handshake by hand (wire.hpp) against a
-// real shoal socket. A fake connecter offers a real binder bad segments, bad waiters, missing fds,
-// garbage and silence; each must be refused with a reason that names the problem, leave no pipe
-// behind, and leave the binder serving good peers. A fake binder answers a real connecter with
+// real shoal socket. A fake connecter offers a real binder bad segments, bad waiters, bad event
+// fds, missing fds, garbage and silence; each must be refused with a reason that names the
+// problem, leave no pipe behind, and leave the binder serving good peers. A fake binder answers a real connecter with
 // garbage, refusals and bad ACCEPTs; the connecter must keep retrying and then connect to a real
 // binder. A hand-made CONNECT that is correct is accepted (so the refusals are about what each
 // case breaks, not about the fake peer), and records no shoal writer makes are refused.
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <random>
 #include <string>
@@ -122,7 +125,7 @@ TEST_F(ShmHostileConnecter, CorrectHandMadeConnectIsAccepted) {
   const auto r = test::shm::recv_packet(fd.get());
   ASSERT_EQ(r.result, rx::ok);
   ASSERT_EQ(r.p.k, kind::accept) << detail::shm::reason_of(r.p);
-  ASSERT_EQ(r.fds.size(), 1U);  // the binder's waiter
+  ASSERT_EQ(r.fds.size(), 2U);  // the binder's waiter and event fd
   ASSERT_TRUE(test::wait_until([&] { return detail::socket_access::core(pull_)->peer_count() == 1; }));
   // A record written by hand into the ring arrives as a message.
   ring::writer out(seg.data(0), seg.capacity(0), seg.ctl(0));
@@ -229,11 +232,43 @@ TEST_F(ShmHostileConnecter, MissingOrExtraFdsAreRefused) {
   const segment_header good = test::shm::valid_header();
   const unique_fd seg = test::shm::segment_fd(good, good.total_bytes);
   const auto w = good_waiter();
-  for (const auto& fds : std::vector<std::vector<int>>{{}, {seg.get()}, {seg.get(), w.fd, seg.get()}}) {
+  for (const auto& fds : std::vector<std::vector<int>>{{}, {seg.get()}, {seg.get(), w.fd, seg.get(), seg.get()}}) {
     SCOPED_TRACE(std::to_string(fds.size()) + " fds");
     const unique_fd fd = hello();
     ASSERT_TRUE(test::shm::send_packet(fd.get(), connect_packet(), fds));
     expect_refused(fd, "expected CONNECT with a segment and a waiter");
+  }
+  expect_good_peer_works();
+}
+
+TEST_F(ShmHostileConnecter, AnEventFdThatIsNoneOrBlocksIsRefused) {
+  // The binder writes a peer's event fd from its data path: anything but a non-blocking eventfd
+  // could make that write block (a pipe nobody reads, a blocking eventfd at its limit).
+  const segment_header good = test::shm::valid_header();
+  const auto w = good_waiter();
+  const auto offer = [&](int event_fd, const std::string& words) {
+    const unique_fd seg = test::shm::segment_fd(good, good.total_bytes);
+    const unique_fd fd = hello();
+    ASSERT_TRUE(test::shm::send_packet(fd.get(), connect_packet(), {seg.get(), w.fd, event_fd}));
+    expect_refused(fd, words);
+  };
+  {
+    SCOPED_TRACE("a memfd");
+    const unique_fd other = test::shm::segment_fd(good, good.total_bytes);
+    offer(other.get(), "event fd is not an eventfd");
+  }
+  {
+    SCOPED_TRACE("a pipe");
+    std::array<int, 2> p{};
+    ASSERT_EQ(pipe(p.data()), 0);
+    const unique_fd r(p[0]);
+    const unique_fd wr(p[1]);
+    offer(wr.get(), "event fd is not an eventfd");
+  }
+  {
+    SCOPED_TRACE("a blocking eventfd");
+    const unique_fd e(eventfd(0, EFD_CLOEXEC));
+    offer(e.get(), "blocking eventfd");
   }
   expect_good_peer_works();
 }
@@ -425,8 +460,8 @@ TEST(ShmHostileBinder, ConnecterSurvivesBadBindersAndRetries) {
     EXPECT_EQ(r.result, rx::ok);
     EXPECT_EQ(r.p.k, kind::connect);
     EXPECT_EQ(r.p.type, push_type);
-    EXPECT_EQ(r.fds.size(), 2U);
-    if (r.fds.size() == 2) {
+    EXPECT_EQ(r.fds.size(), 3U);  // segment, waiter, event fd
+    if (r.fds.size() == 3) {
       std::string why;
       EXPECT_TRUE(detail::shm::segment::adopt(r.fds[0].get(), why).valid()) << why;
     }

@@ -580,8 +580,8 @@ std::pair<unsigned, unsigned> modes_sent(bool group) {
   EXPECT_TRUE(test::shm::send_packet(conn.get(), hello));
   const auto r = test::shm::recv_packet(conn.get());
   EXPECT_EQ(r.result, detail::shm::rx::ok);
-  EXPECT_EQ(r.fds.size(), 2U);
-  if (r.fds.size() != 2) return {0, 0};
+  EXPECT_EQ(r.fds.size(), 3U);  // segment, waiter, event fd
+  if (r.fds.size() != 3) return {0, 0};
   struct stat seg {};
   struct stat w {};
   EXPECT_EQ(fstat(r.fds[0].get(), &seg), 0);

@@ -81,6 +81,9 @@ inline constexpr option<1003, bool, kind::boolean> shm_group_access{};
 // pieces and reassembles them whole at the receiver; false refuses them with EMSGSIZE, sending
 // nothing. In-process connections never need it (large frames travel by reference).
 inline constexpr option<1002, bool, kind::boolean> fragment{};
+// The events that make socket::fd() readable: pollin (1, the default), pollout (2) or both (3);
+// 0 leaves it unreadable. A shoal::poller sets it to the events it watches the socket for.
+inline constexpr option<1005, int, kind::integer> fd_events{};
 // Patterns (each applies to the socket types named; EINVAL on others).
 // The routing id this socket announces to its peers (ROUTER peers address it by it): 1 to 255
 // bytes, not starting with a zero byte (those are generated). Set before bind/connect.

@@ -5,6 +5,8 @@
 #include "shoal/error.hpp"
 #include "shoal/message.hpp"
 #include "shoal/options.hpp"
+#include "shoal/poller.hpp"
+#include "shoal/proxy.hpp"
 #include "shoal/result.hpp"
 #include "shoal/socket.hpp"
 #include "shoal/topology.hpp"

@@ -22,6 +22,13 @@
 namespace shoal {
 
 class context;
+
+// Event bits of socket::events(), poll items and pollers (the values of ZMQ_POLLIN, ZMQ_POLLOUT
+// and ZMQ_POLLERR).
+inline constexpr int pollin = 1;   // a recv(dontwait) would get a message now
+inline constexpr int pollout = 2;  // a send(dontwait) of a new message would succeed now
+inline constexpr int pollerr = 4;  // raw fds in a poller: an error or hang-up condition
+
 namespace detail {
 class socket_core;
 struct socket_access;
@@ -85,6 +92,30 @@ class socket {
   // Blocks, times out (rcvtimeo) or returns errc::again like recv(); errc::fsm while another
   // view is outstanding. rcvmore and view::more() tell whether more frames follow.
   [[nodiscard]] result<shoal::view> recv_view(recv_flags flags = recv_flags::none);
+
+  // Readiness without blocking, for event loops (epoll, select, asyncio) and shoal::poller.
+  //
+  // events(): pollin | pollout as they are now, computed without a syscall from what the
+  // socket's connections hold. pollin: a recv(dontwait) would return a message frame now;
+  // pollout: a send(dontwait) of a new message would succeed now. Only types that can receive
+  // (send) ever report pollin (pollout). Where the answer can be spuriously true, the call then
+  // says again: a connection whose peer closed reads as pollin until a recv drops it; a message
+  // larger than a ring record (shm://) reads as pollin while its pieces are still arriving; a
+  // REQ waiting for its reply reports pollout (send says fsm unless opt::req_relaxed); ROUTER,
+  // PUB and XSUB always report pollout (their send never waits).
+  //
+  // fd(): a file descriptor (an eventfd owned by the socket) that is readable (POLLIN / EPOLLIN)
+  // whenever the socket has one of the events in opt::fd_events (default pollin; pollout, or
+  // both, for a sender waiting for room under its HWM). Unlike libzmq's edge-triggered ZMQ_FD it
+  // is never unreadable while such an event is pending, from the first fd() or events() call on:
+  // wait for it with level-triggered epoll, poll or select, or asyncio's add_reader, receive as
+  // many messages as you like (a recv may leave some queued: the fd stays readable), and wait
+  // again. It may be readable spuriously: then events() says nothing of interest and resets it,
+  // as does a recv/send that says again. Never read or write it yourself; take it out of your
+  // poll set before closing the socket. Across processes (shm://) the peer writes it directly.
+  // errc::mfile when the socket has no fd (it could not be created); notsock when closed.
+  [[nodiscard]] result<int> fd();
+  [[nodiscard]] result<int> events();
 
   // Closes the socket: idempotent, never blocks. Messages already handed to a peer stay
   // readable by it unless linger is 0. An outstanding loan is cancelled and an outstanding view
