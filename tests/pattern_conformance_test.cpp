@@ -300,6 +300,25 @@ TEST_P(Patterns, ReqRepStateViolationsAreEfsm) {
   EXPECT_EQ(req.recv(recv_flags::dontwait).error(), make_error_code(errc::fsm));
 }
 
+TEST_P(Patterns, ReqRepEventsFollowTheirState) {
+  auto rep = make(socket_type::rep);
+  auto req = make(socket_type::req);
+  ASSERT_FALSE(req.connect(bind_fresh(rep)));
+  ASSERT_TRUE(wait_peers(req, 1));
+  EXPECT_EQ(req.events().value_or(-1), pollout);  // may ask; nothing to receive
+  EXPECT_EQ(rep.events().value_or(-1), 0);        // nothing asked yet, nothing to answer
+  ASSERT_FALSE(req.send(std::string_view("q")));
+  EXPECT_EQ(req.events().value_or(-1), 0);  // must wait for the reply
+  ASSERT_TRUE(test::wait_until([&] { return rep.events().value_or(-1) == pollin; }));
+  EXPECT_EQ(recv_text(rep), "q");
+  EXPECT_EQ(rep.events().value_or(-1), pollout);  // must answer
+  ASSERT_FALSE(rep.send(std::string_view("r")));
+  EXPECT_EQ(rep.events().value_or(-1), 0);
+  ASSERT_TRUE(test::wait_until([&] { return req.events().value_or(-1) == pollin; }));
+  EXPECT_EQ(recv_text(req), "r");
+  EXPECT_EQ(req.events().value_or(-1), pollout);
+}
+
 TEST_P(Patterns, RelaxedCorrelatedReqRecoversFromALostReply) {
   auto rep = make(socket_type::rep);
   auto req = make(socket_type::req);

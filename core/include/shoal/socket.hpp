@@ -100,9 +100,9 @@ class socket {
   // pollout: a send(dontwait) of a new message would succeed now. Only types that can receive
   // (send) ever report pollin (pollout). Where the answer can be spuriously true, the call then
   // says again: a connection whose peer closed reads as pollin until a recv drops it; a message
-  // larger than a ring record (shm://) reads as pollin while its pieces are still arriving; a
-  // REQ waiting for its reply reports pollout (send says fsm unless opt::req_relaxed); ROUTER,
-  // PUB and XSUB always report pollout (their send never waits).
+  // larger than a ring record (shm://) reads as pollin while its pieces are still arriving;
+  // ROUTER, PUB and XSUB always report pollout (their send never waits). REQ and REP report only
+  // what their state allows (a REQ waiting for its reply: pollin once the reply is there).
   //
   // fd(): a file descriptor (an eventfd owned by the socket) that is readable (POLLIN / EPOLLIN)
   // whenever the socket has one of the events in opt::fd_events (default pollin; pollout, or

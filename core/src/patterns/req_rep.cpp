@@ -140,9 +140,11 @@ class req_pattern final : public composite_pattern {
     }
   }
 
-  bool can_send() noexcept override { return (phase_ == phase::awaiting && !relaxed_) || lb_.writable(); }
+  // Precise, for events()/poller: a call that would fail with EFSM fails at once (the socket
+  // never waits on these hints for it), so they say false for it.
+  bool can_send() noexcept override { return (phase_ != phase::awaiting || relaxed_) && lb_.writable(); }
   bool can_recv() noexcept override {
-    return phase_ != phase::awaiting || (reply_from_ != nullptr && reply_from_->readable());
+    return phase_ == phase::awaiting && reply_from_ != nullptr && reply_from_->readable();
   }
 
   std::optional<std::error_code> set_option(int id, std::int64_t v) override {
@@ -296,10 +298,11 @@ class rep_pattern final : public composite_pattern {
                        "the reply was dropped (send it again)");
   }
 
+  // Precise, as REQ's: EFSM cases fail at once and never wait on these.
   bool can_send() noexcept override {
-    return phase_ != phase::replying || from_ == nullptr || envelope_sent_ != 0 || from_->writable();
+    return phase_ == phase::replying && (from_ == nullptr || envelope_sent_ != 0 || from_->writable());
   }
-  bool can_recv() noexcept override { return phase_ == phase::replying || fq_.readable(); }
+  bool can_recv() noexcept override { return phase_ == phase::receiving && fq_.readable(); }
 
  private:
   enum class phase : std::uint8_t { receiving, replying };
