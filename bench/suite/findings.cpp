@@ -4,6 +4,8 @@
 //  two processes: shm:// RTT p50 within 1.3x of the cache-line limit between processes and
 //  p99 within 3x its p50; >= 40 M msg/s at 64 B and >= 20x libzmq ipc://; 1 MiB at >= 50% of
 //  memcpy's in-cache bandwidth; both sides sleeping, RTT within 1.5x of futex ping-pong.
+// The socket patterns have no targets: each shoal pattern row gets its ratio to the libzmq row
+// of the same configuration (inproc to inproc, shm:// to ipc://), delivered msg/s or requests/s.
 // Threading: main thread only, after the rounds.
 #include "suite/findings.hpp"
 
@@ -156,6 +158,24 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
       // ZERO-COPY FINDING (reserved): "shm zero-copy MB/s / memcpy 1 MiB MB/s" on the zero-copy
       // 1 MiB row (measurement.cpp, make_plan), once that row exists.
     }
+  }
+
+  // --- socket patterns (no targets) ---
+  for (std::size_t row = 0; row < plan.size(); ++row) {
+    const measurement& m = plan[row];
+    if (m.who != impl::shoal || m.what != metric::pattern) continue;
+    // "shoal.inproc.pubsub.4" -> "libzmq.inproc.pubsub.4"; "shoal.shm.X" -> "libzmq.ipc.X".
+    std::string zmq_key = "libzmq" + m.key.substr(m.key.find('.'));
+    if (zmq_key.rfind("libzmq.shm.", 0) == 0) zmq_key.replace(7, 3, "ipc");
+    const auto zmq = find_row(plan, zmq_key);
+    if (!zmq) continue;
+    const bool requests = m.pat.kind == pattern_kind::request || m.pat.kind == pattern_kind::req_rep;
+    std::string name = m.label.substr(m.label.find(' ') + 1);  // "inproc PUB 64 B -> 4 SUB"
+    name.append(requests ? ": shoal/libzmq req/s" : ": shoal/libzmq delivered msg/s");
+    finding f = ratio(row, std::move(name), "x libzmq");
+    auto pat_rate = [&](std::size_t r, std::size_t r2) { return plan[r].rounds[r2].pat.rate(); };
+    per_round(f, plan, {row, *zmq}, [&](std::size_t r) { return pat_rate(row, r) / pat_rate(*zmq, r); });
+    out.push_back(f);
   }
   return out;
 }

@@ -1,8 +1,9 @@
 // shoal-bench: the end-to-end benchmark suite. On two pinned CPUs, runs the physical limits,
 // shoal and libzmq round trips and throughput — inproc between two threads, shm:// and ipc://
-// between two processes — interleaved within each round; prints a table of medians (stdout),
-// progress (stderr) and optionally a JSON file.
-// Threading: the main thread drives; each run uses and joins its own two pinned threads, or
+// between two processes — then the socket patterns (PUB/SUB fan-out, DEALER/ROUTER, REQ/REP,
+// topic matching) between threads, interleaved within each round; prints a table of medians
+// (stdout), progress (stderr) and optionally a JSON file.
+// Threading: the main thread drives; each run uses and joins its own pinned threads, or
 // forks two pinned processes and reaps them (the main thread is then the only thread).
 #include <chrono>
 #include <cstdio>

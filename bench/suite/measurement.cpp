@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 #include "harness/cache_line_rtt.hpp"
 #include "harness/futex_rtt.hpp"
 #include "harness/memcpy_bandwidth.hpp"
+#include "harness/pattern_runs.hpp"
 #include "harness/shoal_latency.hpp"
 #include "harness/shoal_throughput.hpp"
 #include "harness/zmq_runs.hpp"
@@ -22,6 +24,8 @@ namespace {
 constexpr const char* section_threads = "two threads of one process (inproc://)";
 constexpr std::int64_t sleeping_gap_ns = 20'000;
 constexpr const char* section_procs = "two processes (fork; shm:// and libzmq ipc://)";
+constexpr const char* section_patterns =
+    "socket patterns, threads of one process (shoal inproc:// and shm://, libzmq inproc:// and ipc://)";
 
 measurement make(impl who, metric what, const run_config& base, std::uint64_t size, std::uint64_t count) {
   measurement m;
@@ -93,6 +97,94 @@ measurement make_limit(limit_kind kind, const run_config& base, std::uint64_t si
   return m;
 }
 
+// Section three: a pattern run of `who` (shoal or libzmq) over `transport` ("inproc", or "shm":
+// shoal's shm://, libzmq's ipc://).
+measurement make_pattern(impl who, const std::string& transport, const pattern_config& base) {
+  measurement m;
+  m.who = who;
+  m.what = metric::pattern;
+  m.section = section_patterns;
+  m.pat = base;
+  const bool zmq = who == impl::libzmq;
+  const bool inproc = transport == "inproc";
+  const std::string pid = std::to_string(getpid());  // machine-wide names: other runs stay apart
+  if (inproc) {
+    m.pat.endpoint = zmq ? "inproc://shoal-bench-pattern-zmq" : "inproc://shoal-bench-pattern";
+  } else {
+    m.pat.endpoint = zmq ? "ipc://@shoal-bench-pattern-zmq-" + pid : "shm://shoal-bench-pattern-" + pid;
+  }
+  const std::string tr = inproc ? "inproc" : zmq ? "ipc" : "shm";
+  const std::string name = zmq ? "libzmq" : "shoal";
+  const std::string size = format_size(m.pat.size);
+  m.key = name + "." + tr + ".";
+  m.label = name + " " + tr + " ";
+  switch (m.pat.kind) {
+    case pattern_kind::fan_out:
+      m.key += "pubsub." + std::to_string(m.pat.subscribers);
+      m.label += "PUB " + size + " -> " + std::to_string(m.pat.subscribers) + " SUB";
+      break;
+    case pattern_kind::request:
+      m.key += "dealer_router.w" + std::to_string(m.pat.window);
+      m.label += "DEALER/ROUTER " + size + " w=" + std::to_string(m.pat.window);
+      break;
+    case pattern_kind::req_rep:
+      m.key += "req_rep";
+      m.label += "REQ/REP " + size;
+      break;
+    case pattern_kind::topic_match:
+      m.key += "topics." + std::to_string(m.pat.topics);
+      m.label += "SUB of " + std::to_string(m.pat.topics) + " topics " + size;
+      break;
+  }
+  // What the generic columns and the JSON file read.
+  m.cfg.endpoint = m.pat.endpoint;
+  m.cfg.size = m.pat.size;
+  m.cfg.cpu_a = m.pat.cpu_a;
+  m.cfg.cpu_b = m.pat.cpu_b;
+  m.cfg.wait = m.pat.wait;
+  return m;
+}
+
+// Each configuration as shoal inproc, libzmq inproc, shoal shm, libzmq ipc, back to back, so
+// that the ratios compare runs seconds apart.
+void add_pattern_rows(std::vector<measurement>& plan, const suite_options& o, const pattern_config& cfg,
+                      bool across_transports) {
+  for (const char* transport : {"inproc", "shm"}) {
+    if (!across_transports && std::string_view(transport) == "shm") break;
+    plan.push_back(make_pattern(impl::shoal, transport, cfg));
+    if (o.libzmq) plan.push_back(make_pattern(impl::libzmq, transport, cfg));
+  }
+}
+
+void add_pattern_section(std::vector<measurement>& plan, const suite_options& o) {
+  pattern_config base;
+  base.cpu_a = o.cpu_a;
+  base.cpu_b = o.cpu_b;
+  base.wait = o.wait;
+  base.size = 64;
+  base.duration = o.pattern_time;
+  base.warmup = o.pattern_warmup;
+  base.topics = o.topics;
+  for (const int n : o.subscribers) {
+    pattern_config c = base;
+    c.kind = pattern_kind::fan_out;
+    c.subscribers = n;
+    add_pattern_rows(plan, o, c, true);
+  }
+  for (const int w : o.windows) {
+    pattern_config c = base;
+    c.kind = pattern_kind::request;
+    c.window = w;
+    add_pattern_rows(plan, o, c, true);
+  }
+  pattern_config rr = base;
+  rr.kind = pattern_kind::req_rep;
+  add_pattern_rows(plan, o, rr, true);
+  pattern_config topics = base;
+  topics.kind = pattern_kind::topic_match;
+  add_pattern_rows(plan, o, topics, false);
+}
+
 std::string error_text(const std::error_code& ec) {
   std::string s = ec.message();
   if (!error_detail().empty()) s.append(": ").append(error_detail());
@@ -138,7 +230,7 @@ summary measurement::median_rtt() const {
 double measurement::median_msgs_per_s() const {
   std::vector<double> v;
   for (const round_value& r : rounds) {
-    if (r.ok) v.push_back(r.thr.msgs_per_s());
+    if (r.ok) v.push_back(what == metric::pattern ? r.pat.rate() : r.thr.msgs_per_s());
   }
   return median(std::move(v));
 }
@@ -146,9 +238,31 @@ double measurement::median_msgs_per_s() const {
 double measurement::median_mb_per_s() const {
   std::vector<double> v;
   for (const round_value& r : rounds) {
-    if (r.ok) v.push_back(r.thr.mb_per_s());
+    if (r.ok)
+      v.push_back(what == metric::pattern ? r.pat.rate() * static_cast<double>(pat.size) / 1e6 : r.thr.mb_per_s());
   }
   return median(std::move(v));
+}
+
+pattern_medians measurement::median_pattern() const {
+  pattern_medians out;
+  std::vector<double> rate;
+  std::vector<double> sent;
+  std::vector<double> dropped;
+  std::vector<std::vector<double>> per_sub;
+  for (const round_value& r : rounds) {
+    if (!r.ok) continue;
+    rate.push_back(r.pat.rate());
+    sent.push_back(r.pat.sent_per_s());
+    dropped.push_back(r.pat.dropped_fraction());
+    per_sub.resize(std::max(per_sub.size(), r.pat.delivered_per_s.size()));
+    for (std::size_t i = 0; i < r.pat.delivered_per_s.size(); ++i) per_sub[i].push_back(r.pat.delivered_per_s[i]);
+  }
+  out.rate = median(std::move(rate));
+  out.sent_per_s = median(std::move(sent));
+  out.dropped_fraction = median(std::move(dropped));
+  for (std::vector<double>& v : per_sub) out.per_subscriber.push_back(median(std::move(v)));
+  return out;
 }
 
 std::string format_size(std::uint64_t bytes) {
@@ -163,6 +277,10 @@ std::vector<measurement> make_plan(const suite_options& o) {
   base.cpu_b = o.cpu_b;
   base.wait = o.wait;
   std::vector<measurement> plan;
+  if (o.only_patterns) {
+    add_pattern_section(plan, o);
+    return plan;
+  }
   plan.push_back(make_inproc(impl::limit, metric::rtt, base, 64, o.rtt_count));
   plan.push_back(make_inproc(impl::shoal, metric::rtt, base, 64, o.rtt_count));
   // libzmq round trips cost ~40-100 us each here: slow_rtt_count keeps the quick suite short.
@@ -175,7 +293,10 @@ std::vector<measurement> make_plan(const suite_options& o) {
       plan.push_back(make_inproc(impl::libzmq, metric::thr, base, size, thr_count_for(o, size)));
     }
   }
-  if (!o.procs) return plan;
+  if (!o.procs) {
+    if (o.patterns) add_pattern_section(plan, o);
+    return plan;
+  }
 
   // Each limit runs right before the shoal row it is compared with: this host moves between
   // coherence regimes (cache-line RTT ~60, ~120 or ~450 ns) from one second to the next, and a
@@ -210,13 +331,21 @@ std::vector<measurement> make_plan(const suite_options& o) {
       plan.push_back(make_procs(impl::libzmq, metric::thr, base, size, proc_count_for(o, size)));
     }
   }
+  if (o.patterns) add_pattern_section(plan, o);
   return plan;
 }
 
 bool run_once(measurement& m) {
   round_value v;
   std::error_code ec;
-  if (m.what == metric::rtt) {
+  if (m.what == metric::pattern) {
+    auto r = m.who == impl::shoal ? shoal_pattern(m.pat) : zmq_pattern(m.pat);
+    if (r) {
+      v.pat = std::move(*r);
+    } else {
+      ec = r.error();
+    }
+  } else if (m.what == metric::rtt) {
     auto r = run_rtt(m);
     if (r) {
       v.rtt = summarize(*r);
@@ -244,8 +373,16 @@ std::string describe_last(const measurement& m) {
   const round_value& v = m.rounds.back();
   if (v.na) return "n/a (" + m.na + "): " + m.error;
   if (!v.ok) return "FAILED: " + m.error;
-  char buf[128];
-  if (m.who == impl::limit && m.limit == limit_kind::memcpy) {
+  char buf[160];
+  if (m.what == metric::pattern) {
+    const pattern_result& p = v.pat;
+    if (m.pat.kind == pattern_kind::request || m.pat.kind == pattern_kind::req_rep) {
+      std::snprintf(buf, sizeof buf, "%.1f k req/s", p.rate() / 1e3);
+    } else {
+      std::snprintf(buf, sizeof buf, "%.3f M msg/s delivered, sent %.3f M msg/s, dropped %.1f%%", p.rate() / 1e6,
+                    p.sent_per_s() / 1e6, 100 * p.dropped_fraction());
+    }
+  } else if (m.who == impl::limit && m.limit == limit_kind::memcpy) {
     std::snprintf(buf, sizeof buf, "%.1f MB/s", v.thr.mb_per_s());
   } else if (m.what == metric::rtt) {
     std::snprintf(buf, sizeof buf, "p50 %.0f ns, p99 %.0f ns", v.rtt.p50, v.rtt.p99);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/pattern_runs.hpp"
 #include "harness/run_config.hpp"
 #include "harness/stats.hpp"
 #include "suite/suite_options.hpp"
@@ -14,7 +15,8 @@
 namespace shoal::bench {
 
 enum class impl { limit, shoal, libzmq };
-enum class metric { rtt, thr };
+// pattern: a socket-pattern run (pattern_runs.hpp), whose figure is a message or request rate.
+enum class metric { rtt, thr, pattern };
 // What a limit row measures: cache-line ping-pong, futex wait/wake ping-pong (rtt), or memcpy
 // bandwidth (thr: one "message" is one copy of a cfg.size block).
 enum class limit_kind { cache_line, futex, memcpy };
@@ -24,6 +26,15 @@ struct round_value {
   bool na = false;        // not applicable: the path refused the message size (EMSGSIZE)
   summary rtt;            // metric::rtt
   throughput_result thr;  // metric::thr
+  pattern_result pat;     // metric::pattern
+};
+
+// Medians across rounds of what a pattern row reports besides its rate.
+struct pattern_medians {
+  double rate = 0;                     // delivered msg/s (all subscribers), or requests/s
+  double sent_per_s = 0;               // the publisher's (client's) rate
+  std::vector<double> per_subscriber;  // delivered msg/s of each subscriber
+  double dropped_fraction = 0;         // 0..1
 };
 
 struct measurement {
@@ -31,6 +42,7 @@ struct measurement {
   metric what = metric::rtt;
   limit_kind limit = limit_kind::cache_line;  // impl::limit only
   run_config cfg;
+  pattern_config pat;               // metric::pattern only
   std::string key;                  // stable id for findings and JSON: "shoal.shm.rtt.spin", "limit.memcpy.1048576"
   std::string label;                // the table's row name
   std::string section;              // the table section it belongs to
@@ -44,6 +56,7 @@ struct measurement {
   [[nodiscard]] summary median_rtt() const;  // across the rounds that succeeded
   [[nodiscard]] double median_msgs_per_s() const;
   [[nodiscard]] double median_mb_per_s() const;
+  [[nodiscard]] pattern_medians median_pattern() const;  // metric::pattern
 };
 
 // "64 B", "1 KiB", "64 KiB", "10 KiB", "1000 B", "1 MiB".
@@ -53,7 +66,10 @@ struct measurement {
 // inproc round trips, then throughput per size. Section two (unless --no-procs), two processes,
 // each limit right before what is compared with it: cache-line ping-pong across processes and
 // shm:// RTT busy-polling; futex ping-pong and shm:// RTT with both sides asleep; libzmq ipc://
-// RTT; memcpy in DRAM and in cache; shm:// and ipc:// throughput per size.
+// RTT; memcpy in DRAM and in cache; shm:// and ipc:// throughput per size. Section three (unless
+// --no-patterns; alone with --patterns-only), threads of one process: PUB/SUB fan-out per
+// subscriber count, DEALER/ROUTER per window, REQ/REP, then topic matching (inproc only), each
+// configuration as shoal inproc, libzmq inproc, shoal shm, libzmq ipc, back to back.
 [[nodiscard]] std::vector<measurement> make_plan(const suite_options& o);
 
 // Runs `m` once more (appending a round); prints nothing. False on failure (m.error set); a

@@ -1,5 +1,6 @@
 // report: the JSON file (see report.hpp): machine, run parameters, every measurement's median
-// and per-round values, and the findings. Threading: main thread only.
+// and per-round values (pattern rows: metric "pattern", with the send rate, each subscriber's
+// rate and the dropped fraction, or requests for request-reply), and the findings. Threading: main thread only.
 #include <cstdio>
 
 #include "harness/json_writer.hpp"
@@ -33,7 +34,68 @@ const char* impl_name(const measurement& m) {
   return "?";
 }
 
+// One round of a pattern row. Request-reply: the replies within the timed interval and their
+// rate; PUB/SUB: also the publisher's rate and each subscriber's deliveries.
+json_object pattern_round_json(const pattern_result& p, bool requests) {
+  json_object o;
+  o.add("msgs_per_s", p.rate());
+  if (requests) {
+    o.add("requests", p.sent).add("seconds", p.seconds);
+    return o;
+  }
+  o.add("sent_per_s", p.sent_per_s()).add("dropped_fraction", p.dropped_fraction());
+  std::vector<std::string> per_sub;
+  std::vector<std::string> delivered;
+  for (const double r : p.delivered_per_s) per_sub.push_back(json_number(r));
+  for (const std::uint64_t d : p.delivered) delivered.push_back(std::to_string(d));
+  o.add_array("per_subscriber_per_s", per_sub).add_array("delivered", delivered);
+  o.add("sent", p.sent).add("expected_per_subscriber", p.expected).add("seconds", p.seconds);
+  return o;
+}
+
+// A socket-pattern row: what ran (pattern, transport, sides, time) and its rates per round.
+json_object pattern_json(const measurement& m) {
+  const pattern_config& c = m.pat;
+  json_object o;
+  o.add("key", m.key).add("label", m.label).add("section", m.section).add("impl", impl_name(m));
+  o.add("metric", "pattern").add("pattern", to_string(c.kind)).add("endpoint", c.endpoint).add("size", c.size);
+  const bool requests = c.kind == pattern_kind::request || c.kind == pattern_kind::req_rep;
+  const int subscribers = c.kind == pattern_kind::topic_match ? 1 : c.subscribers;
+  o.add("sides", "threads of one process").add("threads", requests ? 2 : 1 + subscribers);
+  o.add_array("cpus", {std::to_string(c.cpu_a), std::to_string(c.cpu_b)});
+  if (c.kind == pattern_kind::fan_out) o.add("subscribers", c.subscribers);
+  if (requests) o.add("window", c.window).add("unit", "requests/s");  // msgs_per_s counts replies
+  if (c.kind == pattern_kind::topic_match) o.add("topics", c.topics).add("matching_fraction", 0.5);
+  if (m.who == impl::shoal) o.add("wait", std::string(to_string(c.wait)));
+  if (c.hwm < 0) {
+    o.add("hwm", "default");
+  } else {
+    o.add("hwm", c.hwm);
+  }
+  o.add("warmup_ms", c.warmup.count()).add("duration_ms", c.duration.count());
+  std::vector<std::string> rounds;
+  for (const round_value& r : m.rounds) rounds.push_back(r.ok ? pattern_round_json(r.pat, requests).str() : "null");
+  if (m.any_ok()) {
+    const pattern_medians p = m.median_pattern();
+    json_object med;
+    med.add("msgs_per_s", p.rate);
+    if (!requests) {
+      std::vector<std::string> per_sub;
+      for (const double r : p.per_subscriber) per_sub.push_back(json_number(r));
+      med.add("sent_per_s", p.sent_per_s).add("dropped_fraction", p.dropped_fraction);
+      med.add_array("per_subscriber_per_s", per_sub);
+    }
+    o.add("median", med);
+  } else {
+    o.raw("median", "null");
+  }
+  o.add_array("rounds", rounds);
+  if (!m.error.empty()) o.add("error", m.error);
+  return o;
+}
+
 json_object measurement_json(const measurement& m) {
+  if (m.what == metric::pattern) return pattern_json(m);
   json_object o;
   o.add("key", m.key).add("label", m.label).add("section", m.section).add("impl", impl_name(m));
   o.add("metric", m.what == metric::rtt ? "rtt" : "throughput");

@@ -1,6 +1,8 @@
 // report: the results table (see report.hpp). One row per measurement, medians across rounds,
-// grouped in sections (threads, processes); ratio and target columns from the findings
-// annotating that row. Threading: main thread only.
+// grouped in sections (threads, processes, socket patterns); ratio and target columns from the
+// findings annotating that row; under each pattern row, a line with what its rate leaves out
+// (send rate, each subscriber's rate, drops; or the time per request). Threading: main thread
+// only.
 #include <algorithm>
 #include <cstdio>
 
@@ -45,9 +47,43 @@ std::string stats_cells(const measurement& m) {
     return s + cell(num("%.0f", r.max), w_max) + cell("-", w_rate) + cell("-", w_mb);
   }
   for (int i = 0; i < 4; ++i) s += cell("-", w_pct);
+  if (m.what == metric::pattern) {
+    // Request-reply: the rate of requests is the figure; PUB/SUB: payload bytes delivered.
+    const bool requests = m.pat.kind == pattern_kind::request || m.pat.kind == pattern_kind::req_rep;
+    return s + cell("-", w_max) + cell(rate_text(m.median_msgs_per_s()), w_rate) +
+           cell(requests ? "-" : num("%.1f", m.median_mb_per_s()), w_mb);
+  }
   // memcpy: copies per second say nothing; the bandwidth is the figure.
   const std::string rate = m.who == impl::limit ? "-" : rate_text(m.median_msgs_per_s());
   return s + cell("-", w_max) + cell(rate, w_rate) + cell(num("%.1f", m.median_mb_per_s()), w_mb);
+}
+
+// The line under a pattern row: what the rate alone does not say (medians across rounds).
+std::string pattern_detail(const measurement& m) {
+  if (m.what != metric::pattern || !m.any_ok()) return {};
+  const pattern_medians p = m.median_pattern();
+  std::string s("    ");
+  switch (m.pat.kind) {
+    case pattern_kind::fan_out: {
+      s += "sent " + rate_text(p.sent_per_s) + " msg/s; delivered per SUB ";
+      for (std::size_t i = 0; i < p.per_subscriber.size(); ++i)
+        s += (i > 0 ? ", " : "") + rate_text(p.per_subscriber[i]);
+      s += num("; dropped %.1f%%", 100 * p.dropped_fraction);
+      break;
+    }
+    case pattern_kind::topic_match:
+      s += "sent " + rate_text(p.sent_per_s) + " msg/s, half of them subscribed" +
+           num("; dropped %.1f%% of those", 100 * p.dropped_fraction);
+      break;
+    case pattern_kind::request:
+    case pattern_kind::req_rep:
+      if (p.rate <= 0) return {};
+      s += m.pat.window == 1
+               ? num("mean round trip %.2f us", 1e6 / p.rate)
+               : std::to_string(m.pat.window) + " requests outstanding" + num("; %.3f us per request", 1e6 / p.rate);
+      break;
+  }
+  return s;
 }
 
 std::string value_text(const finding& f) {
@@ -71,11 +107,22 @@ void print_table(std::FILE* out, const suite_options& o, const run_facts& facts,
                facts.machine.clock_overhead_ns);
   std::fprintf(out,
                "values: median across rounds; RTT percentiles in ns; MB = 10^6 bytes; memcpy MB/s = bytes copied\n");
-  if (o.procs) {
+  if (o.procs && !o.only_patterns) {
     std::fprintf(out,
                  "procs: each side a process forked by shoal-bench, pinned, with its own context; futex and shm\n"
                  "block (no spin): opt::wait block, opt::spin_ns 0, a 20 us pause before each round trip, so both\n"
                  "sides sleep on a futex between messages\n");
+  }
+  const bool patterns =
+      std::any_of(plan.begin(), plan.end(), [](const measurement& m) { return m.what == metric::pattern; });
+  if (patterns) {
+    std::fprintf(out,
+                 "patterns: every side a thread of this process; the publisher (client) pinned to cpu %d, every\n"
+                 "subscriber (the server) to cpu %d; each run warms up %lld ms, then measures %lld ms; 64 B\n"
+                 "messages, library-default HWMs (1000); msg/s: delivered, summed over subscribers (req/s for\n"
+                 "DEALER/ROUTER and REQ/REP); shoal waits as --wait says, libzmq always blocks\n",
+                 o.cpu_a, o.cpu_b, static_cast<long long>(o.pattern_warmup.count()),
+                 static_cast<long long>(o.pattern_time.count()));
   }
   std::fprintf(out, "\n");
   std::size_t label_width = 30;
@@ -109,13 +156,24 @@ void print_table(std::FILE* out, const suite_options& o, const run_facts& facts,
     label.resize(label_width, ' ');
     std::fprintf(out, "%s %s %-14s %s\n", label.c_str(), stats_cells(m).c_str(), ratio.empty() ? "-" : ratio.c_str(),
                  target.empty() ? "-" : target.c_str());
+    const std::string detail = pattern_detail(m);
+    if (!detail.empty()) std::fprintf(out, "%s\n", detail.c_str());
   }
   std::fprintf(out, "\nratios: median over rounds of the per-round ratio (both sides measured in the same round)\n");
-  std::fprintf(out, "targets (a report, not an exit status):\n");
+  if (std::any_of(findings.begin(), findings.end(), [](const finding& f) { return f.has_target; })) {
+    std::fprintf(out, "targets (a report, not an exit status):\n");
+  }
   for (const finding& f : findings) {
     if (!f.has_target) continue;
     std::fprintf(out, "  %-42s %-14s %10s  %s\n", f.name.c_str(), f.target_text.c_str(), value_text(f).c_str(),
                  verdict(f).c_str());
+  }
+  if (patterns) {
+    std::fprintf(out, "socket patterns (informational, no targets):\n");
+    for (const finding& f : findings) {
+      if (plan[f.row].what != metric::pattern) continue;
+      std::fprintf(out, "  %-62s %10s\n", f.name.c_str(), value_text(f).c_str());
+    }
   }
   for (const measurement& m : plan) {
     if (m.error.empty()) continue;

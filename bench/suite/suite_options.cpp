@@ -18,6 +18,8 @@ void apply_full(suite_options& o) {
   o.sizes = {64, 128, 512, 1024, 10240, 65536};  // + the seeds' own sizes (ANCHORS.md)
   o.slow_rtt_count = 50'000;
   o.proc_bytes = std::uint64_t{4} << 30;
+  o.pattern_time = std::chrono::milliseconds(1000);
+  o.pattern_warmup = std::chrono::milliseconds(200);
 }
 
 std::string bad(std::string_view what, std::string_view value) {
@@ -62,8 +64,17 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       o.procs = false;
       continue;
     }
+    if (arg == "--no-patterns") {
+      o.patterns = false;
+      continue;
+    }
+    if (arg == "--patterns-only") {
+      o.only_patterns = true;
+      continue;
+    }
     const bool takes_value = arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--sizes" ||
-                             arg == "--cpus" || arg == "--wait" || arg == "--json" || arg == "--slow-rtt-count";
+                             arg == "--cpus" || arg == "--wait" || arg == "--json" || arg == "--slow-rtt-count" ||
+                             arg == "--pattern-ms" || arg == "--topics";
     if (!takes_value) {
       error = "unknown option '" + std::string(arg) + "'";
       return std::nullopt;
@@ -83,6 +94,19 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       if (arg == "--rtt-count") o.rtt_count = *n;
       if (arg == "--thr-count") o.thr_count = *n;
       if (arg == "--slow-rtt-count") o.slow_rtt_count = *n;
+    } else if (arg == "--pattern-ms" || arg == "--topics") {
+      const auto n = parse_u64(value);
+      if (!n || *n == 0 || *n > (arg == "--topics" ? 50'000 : 600'000)) {
+        error = bad(arg, value);
+        return std::nullopt;
+      }
+      if (arg == "--topics") {
+        o.topics = static_cast<int>(*n);
+      } else {
+        // The warm-up takes a quarter of the measuring time, at least 1 ms.
+        o.pattern_time = std::chrono::milliseconds(*n);
+        o.pattern_warmup = std::chrono::milliseconds(std::max<std::uint64_t>(*n / 4, 1));
+      }
     } else if (arg == "--sizes") {
       auto sizes = parse_u64_list(value);
       if (!sizes) {
@@ -109,6 +133,10 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       o.json_path = std::string(value);
     }
   }
+  if (o.only_patterns && !o.patterns) {
+    error = "--patterns-only and --no-patterns exclude each other";
+    return std::nullopt;
+  }
   if (o.thr_count < 20) {
     error = "--thr-count must be at least 20";
     return std::nullopt;
@@ -120,7 +148,8 @@ const char* suite_usage() noexcept {
   return "usage: shoal-bench [--quick | --full] [options]\n"
          "  Physical limits (cache-line and futex ping-pong, memcpy), shoal and libzmq round trips\n"
          "  and throughput on two pinned CPUs: inproc between two threads, then shm:// (libzmq:\n"
-         "  ipc://) between two processes; repeated in interleaved rounds; prints medians.\n"
+         "  ipc://) between two processes; then the socket patterns between threads; repeated in\n"
+         "  interleaved rounds; prints medians.\n"
          "  --quick            3 rounds, 200k round trips (10k where both sides sleep, and for\n"
          "                     libzmq), 2M messages at 64 B, at most 512 MiB per process run (default)\n"
          "  --full             5 rounds, 1M round trips (50k), 10M messages, at most 4 GiB, inproc\n"
@@ -134,6 +163,13 @@ const char* suite_usage() noexcept {
          "  --wait W           shoal's wait strategy: spin (default), spin_yield, block\n"
          "  --no-libzmq        skip the libzmq reference runs\n"
          "  --no-procs         skip the two-process section\n"
+         "  --no-patterns      skip the socket-pattern section (PUB/SUB fan-out to 1, 2, 4\n"
+         "                     subscribers, DEALER/ROUTER windows 1 and 32, REQ/REP, a SUB with\n"
+         "                     10,000 topics; shoal inproc:// and shm://, libzmq inproc:// and ipc://)\n"
+         "  --patterns-only    run the socket-pattern section alone\n"
+         "  --pattern-ms N     measuring time of each pattern run (quick 150, full 1000; the\n"
+         "                     warm-up before it: quick 40, full 200, a quarter of N when given)\n"
+         "  --topics N         subscriptions of the topic-matching run (default 10000, at most 50000)\n"
          "  --json FILE        also write all results and a machine description to FILE\n";
 }
 

@@ -1,7 +1,8 @@
 // suite_options: shoal-bench's command line (mode, rounds, counts, sizes, CPUs, JSON file,
-// whether to run the two-process section) and its usage text. Parsed once on the main thread.
+// whether to run the two-process and socket-pattern sections) and its usage text. Parsed once on the main thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,15 @@ struct suite_options {
   std::vector<std::uint64_t> proc_sizes{64, 1024, 65536, 1048576};  // shm:// throughput sizes
   std::vector<std::uint64_t> zmq_ipc_sizes{64, 1048576};            // libzmq ipc:// throughput sizes
   std::vector<std::uint64_t> memcpy_sizes{1048576, 268435456};      // in cache; DRAM
+  // The socket-pattern section (PUB/SUB fan-out, DEALER/ROUTER and REQ/REP, topic matching),
+  // every side a thread of this process; each run warms up, then measures for a fixed time.
+  bool patterns = true;
+  bool only_patterns = false;  // skip the PAIR and PUSH/PULL sections
+  std::chrono::milliseconds pattern_time{150};
+  std::chrono::milliseconds pattern_warmup{40};
+  std::vector<int> subscribers{1, 2, 4};  // fan-out sizes
+  std::vector<int> windows{1, 32};        // DEALER requests outstanding
+  int topics = 10'000;                    // subscriptions of the topic-matching run
 };
 
 // Messages for a throughput run of `size` bytes: thr_count up to 512 B, half up to 16 KiB, a
