@@ -118,6 +118,11 @@ result<shoal::view> socket::recv_view(recv_flags flags) {
   return v;
 }
 
+result<socket_counters> socket::counters() const {
+  if (!core_) return no_socket();
+  return core_->counters();
+}
+
 void socket::close() noexcept {
   if (core_) {
     core_->close();

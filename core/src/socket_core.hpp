@@ -64,23 +64,28 @@ class socket_core final : public pattern_host {
   std::error_code unbind(std::string_view endpoint);
   std::error_code disconnect(std::string_view endpoint);
   // The fast paths are inline (the public socket calls them directly); everything that is
-  // not "a pipe had room / had data" goes out of line.
+  // not "a pipe had room / had data" goes out of line. Each counts its outcome (counters()).
   status send(out_frame& frame, send_flags flags) noexcept {
     if (send_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-      return send_slow(frame, flags);
+      return counted_out(send_slow(frame, flags), frame.bytes.size(), frame.more);
     const status st = pattern_->send(frame);
-    return st.again() ? send_wait(frame, flags) : st;
+    if (st.ok()) [[likely]] {
+      count_out(frame.bytes.size(), frame.more);
+      return st;
+    }
+    return counted_out(st.again() ? send_wait(frame, flags) : st, frame.bytes.size(), frame.more);
   }
   status recv(in_frame& frame, recv_flags flags) noexcept {
     if (recv_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-      return recv_slow(frame, flags);
+      return counted_in(recv_slow(frame, flags), frame);
     const status st = pattern_->recv(frame);
     if (st.ok()) [[likely]] {
       rcvmore_ = frame.more;
       recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
+      count_in(frame.size, frame.more);
       return st;
     }
-    return st.again() ? recv_wait(frame, flags) : st;
+    return counted_in(st.again() ? recv_wait(frame, flags) : st, frame);
   }
   void close() noexcept;
 
@@ -104,28 +109,30 @@ class socket_core final : public pattern_host {
   // Inline fast paths as for send/recv: "a pipe lent room / had a frame / took the commit".
   status loan(std::size_t size, send_flags flags) noexcept {  // ok: lent() holds the loan
     if (send_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-      return loan_slow(size, flags);
+      return counted(loan_slow(size, flags));
     lent_ = lent_frame{size, &loan_heap_};
     const status st = pattern_->lend(lent_);
     if (st.ok() && lent_.to != nullptr) [[likely]] {
       begin_loan();
       return st;
     }
-    return loan_rest(st, flags);
+    return counted(loan_rest(st, flags));
   }
   status commit(send_flags flags) noexcept {  // the outstanding loan
     const bool more = has(flags, send_flags::more);
+    const std::size_t size = lent_.size;  // (end_loan() clears lent_)
     if (loan_out_ && !loan_orphaned_ && lent_.to != nullptr) [[likely]] {
       const io_status r = lent_.to->commit_lent(lent_, more);
       if (r == io_status::ok) [[likely]] {
         pattern_->committed(lent_.to, more);
         end_loan();
         loan_handle_ = false;
+        count_out(size, more);
         return {};
       }
-      return commit_rest(r, flags);
+      return counted_out(commit_rest(r, flags), size, more);
     }
-    return commit_rest(io_status::closed, flags);
+    return counted_out(commit_rest(io_status::closed, flags), size, more);
   }
   void drop_loan() noexcept {  // the loan object is gone
     if (loan_out_) cancel_loan();
@@ -133,16 +140,17 @@ class socket_core final : public pattern_host {
   }
   status recv_view(recv_flags flags) noexcept {  // ok: viewed() holds the view
     if (recv_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-      return recv_view_slow(flags);
+      return counted_in(recv_view_slow(flags), viewed_);
     viewed_ = viewed_frame{&view_heap_};
     const status st = pattern_->recv_view(viewed_);
     if (st.ok()) [[likely]] {
       rcvmore_ = viewed_.more;
       recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
       begin_view();
+      count_in(viewed_.size, viewed_.more);
       return st;
     }
-    return st.again() ? recv_view_wait(flags) : st;
+    return counted_in(st.again() ? recv_view_wait(flags) : st, viewed_);
   }
   void release_view() noexcept {  // the view object is gone
     if (view_out_) end_view();
@@ -155,6 +163,9 @@ class socket_core final : public pattern_host {
   void orphan() noexcept { orphaned_ = true; }
   [[nodiscard]] bool has_handles() const noexcept { return loan_handle_ || view_handle_; }
   [[nodiscard]] bool finished() const noexcept { return orphaned_ && !has_handles(); }
+
+  // Owner thread (see socket_counters).
+  [[nodiscard]] socket_counters counters() const noexcept { return counters_; }
 
   std::error_code set_int(int id, std::int64_t value);
   [[nodiscard]] result<std::int64_t> get_int(int id) const;
@@ -174,6 +185,7 @@ class socket_core final : public pattern_host {
 
   // pattern_host
   void drop_pipe(pipe* p) noexcept override;
+  void hwm_dropped() noexcept override { ++counters_.hwm_drops; }
 
  private:
   socket_core(std::shared_ptr<context_core> ctx, socket_type type);
@@ -226,6 +238,29 @@ class socket_core final : public pattern_host {
       reap_parked();
     if (fd_armed_) [[unlikely]]
       (void)sync_fd();  // recv works again: pollin may be pending now
+  }
+  // Counting (owner thread, plain adds): a message is counted at its last frame, bytes at every
+  // frame; a call that ends in errc::again counts as a would-block.
+  void count_out(std::size_t size, bool more) noexcept {
+    counters_.msgs_out += more ? 0 : 1;
+    counters_.bytes_out += size;
+  }
+  void count_in(std::size_t size, bool more) noexcept {
+    counters_.msgs_in += more ? 0 : 1;
+    counters_.bytes_in += size;
+  }
+  status counted(status st) noexcept {
+    if (st.again()) ++counters_.would_blocks;
+    return st;
+  }
+  status counted_out(status st, std::size_t size, bool more) noexcept {
+    if (st.ok()) count_out(size, more);
+    return counted(st);
+  }
+  template <typename Frame>  // in_frame or viewed_frame: size and more are set when st is ok
+  status counted_in(status st, const Frame& f) noexcept {
+    if (st.ok()) count_in(f.size, f.more);
+    return counted(st);
   }
   void update_gates() noexcept {
     send_gate_ = closed_ || loan_out_ || fd_armed_;
@@ -280,6 +315,7 @@ class socket_core final : public pattern_host {
   bool fd_active_ = false;
   bool fd_armed_ = false;
   int fd_events_ = 1;  // opt::fd_events
+  socket_counters counters_{};
 
   // Zero copy. loan_out_/view_out_: outstanding; *_handle_: a public loan/view object points
   // here (it may outlive the loan, which close() cancels); orphaned_: the socket handle is gone.

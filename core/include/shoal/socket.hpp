@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -28,6 +29,22 @@ class context;
 inline constexpr int pollin = 1;   // a recv(dontwait) would get a message now
 inline constexpr int pollout = 2;  // a send(dontwait) of a new message would succeed now
 inline constexpr int pollerr = 4;  // raw fds in a poller: an error or hang-up condition
+
+// What a socket has done so far. The socket counts as it goes, on the thread that uses it, with
+// plain integer adds (no atomics: counting costs the data path an add or two per call), so read
+// them with socket::counters() from that thread, like any other call on the socket.
+struct socket_counters {
+  std::uint64_t msgs_in = 0;    // whole messages received: frames without MORE (recv, recv_view)
+  std::uint64_t bytes_in = 0;   // payload bytes of every frame received (a truncating recv into a
+                                // buffer counts the frame's full size)
+  std::uint64_t msgs_out = 0;   // whole messages sent: frames without MORE (send, commit)
+  std::uint64_t bytes_out = 0;  // payload bytes of every frame sent
+  // Messages the pattern dropped because a peer was at its HWM (PUB, XPUB, ROUTER: patterns that
+  // drop rather than block).
+  std::uint64_t hwm_drops = 0;
+  // send, recv, loan, commit and recv_view calls that returned errc::again (would block, timed out).
+  std::uint64_t would_blocks = 0;
+};
 
 namespace detail {
 class socket_core;
@@ -121,6 +138,11 @@ class socket {
   // readable by it unless linger is 0. An outstanding loan is cancelled and an outstanding view
   // released (their objects stay safe to destroy; their memory is gone).
   void close() noexcept;
+
+  // What the socket has sent and received so far (see socket_counters). A frame counts as sent
+  // when the socket takes it, also when the pattern then swallows it (the rest of a message
+  // whose peer went away). errc::notsock on an empty or closed handle.
+  [[nodiscard]] result<socket_counters> counters() const;
 
   // Typed options: s.set(shoal::opt::sndhwm, 100); auto hwm = s.get(shoal::opt::sndhwm);
   template <typename Opt>
