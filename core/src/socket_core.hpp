@@ -15,6 +15,7 @@
 
 #include "context_core.hpp"
 #include "event_fd.hpp"
+#include "event_sink.hpp"
 #include "patterns/pattern.hpp"
 #include "pipe.hpp"
 #include "shoal/options.hpp"
@@ -165,7 +166,21 @@ class socket_core final : public pattern_host {
   [[nodiscard]] bool finished() const noexcept { return orphaned_ && !has_handles(); }
 
   // Owner thread (see socket_counters).
-  [[nodiscard]] socket_counters counters() const noexcept { return counters_; }
+  [[nodiscard]] socket_counters counters() const noexcept {
+    socket_counters c = counters_;
+    c.monitor_drops = sink_->dropped();
+    return c;
+  }
+
+  // --- monitor (socket::monitor) -----------------------------------------------------------
+  // Owner thread: starts, replaces or (empty endpoint) stops the monitor.
+  std::error_code monitor(std::string_view endpoint, int events_mask);
+  // Any thread: reports an event (a shoal::event id, its value, the endpoint it is about) to the
+  // monitor, if one wants it; never blocks (see event_sink). Transports call this while their
+  // listener or dialer is open, the same rule as post(); state that may outlive the socket
+  // reports through monitor_sink(), which stays valid (and silent once the socket has closed).
+  void emit(int event, std::uint32_t value, std::string_view endpoint) noexcept { sink_->emit(event, value, endpoint); }
+  [[nodiscard]] const std::shared_ptr<event_sink>& monitor_sink() const noexcept { return sink_; }
 
   std::error_code set_int(int id, std::int64_t value);
   [[nodiscard]] result<std::int64_t> get_int(int id) const;
@@ -290,6 +305,7 @@ class socket_core final : public pattern_host {
     std::uint64_t origin;
     std::unique_ptr<listener> lis;
     std::unique_ptr<dialer> dia;
+    bool reports_disconnects;  // the transport reports event::disconnected itself
   };
 
   std::shared_ptr<context_core> ctx_;
@@ -298,6 +314,7 @@ class socket_core final : public pattern_host {
   std::shared_ptr<waiter> waiter_;
   int waiter_fd_ = -1;
   std::shared_ptr<const event_fd> event_;
+  std::shared_ptr<event_sink> sink_ = std::make_shared<event_sink>();
   socket_options opts_;
   std::vector<std::unique_ptr<pipe>> pipes_;
   std::vector<endpoint_entry> endpoints_;

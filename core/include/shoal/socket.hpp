@@ -44,6 +44,9 @@ struct socket_counters {
   std::uint64_t hwm_drops = 0;
   // send, recv, loan, commit and recv_view calls that returned errc::again (would block, timed out).
   std::uint64_t would_blocks = 0;
+  // Monitor events (socket::monitor) dropped because the monitor's reader had no room for them
+  // (counted wherever they happen, also on the context's background thread; read like the rest).
+  std::uint64_t monitor_drops = 0;
 };
 
 namespace detail {
@@ -143,6 +146,20 @@ class socket {
   // when the socket takes it, also when the pattern then swallows it (the rest of a message
   // whose peer went away). errc::notsock on an empty or closed handle.
   [[nodiscard]] result<socket_counters> counters() const;
+
+  // Socket monitor, as libzmq's zmq_socket_monitor: the socket binds an internal PAIR socket at
+  // `endpoint` (inproc:// only) and sends it every event whose id is in `events_mask` (bits of
+  // shoal::event ids, e.g. event::all; other bits are ignored), as two frames formatted exactly
+  // as libzmq does (shoal/monitor.hpp), to be read by a PAIR the application connects there.
+  // Events come from the socket's own thread and from the context's background thread (shm://
+  // handshakes, retries, a peer's death); each is sent without waiting: when the reader has not
+  // kept up (or is not connected), the event is dropped and counted (socket_counters::
+  // monitor_drops) and the socket never blocks on its monitor. An empty `endpoint` stops the
+  // monitor; so does close(). Stopping sends event::monitor_stopped last (when the mask has it);
+  // events already sent stay readable. A new monitor replaces the running one (which is stopped
+  // first, as with libzmq). EPROTONOSUPPORT for a scheme other than inproc, EINVAL for a
+  // malformed endpoint, EADDRINUSE when it is bound already.
+  [[nodiscard]] std::error_code monitor(std::string_view endpoint, int events_mask);
 
   // Typed options: s.set(shoal::opt::sndhwm, 100); auto hwm = s.get(shoal::opt::sndhwm);
   template <typename Opt>
