@@ -15,6 +15,10 @@ namespace {
 constexpr std::size_t head_size = sizeof(std::uint16_t) + sizeof(std::uint32_t);
 
 std::span<const std::byte> as_bytes(std::string_view s) noexcept {
+  // An empty endpoint (monitor_stopped's) still points somewhere: the ring copies frames with
+  // memcpy, which must not be given a null pointer even for 0 bytes.
+  static constexpr std::byte none{};
+  if (s.empty()) return {&none, 0};
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
