@@ -152,6 +152,29 @@ TEST_P(Counters, PubCountsMessagesDroppedAtASubscribersHwm) {
   EXPECT_EQ(after.hwm_drops - before.hwm_drops, static_cast<std::uint64_t>(sent - received));
 }
 
+TEST_P(Counters, RouterCountsMessagesDroppedAtAPeersHwm) {
+  socket router = make(socket_type::router);
+  socket dealer = make(socket_type::dealer);
+  ASSERT_FALSE(router.set(opt::sndhwm, 2));
+  ASSERT_FALSE(dealer.set(opt::rcvhwm, 2));
+  ASSERT_FALSE(dealer.set(opt::routing_id, std::string("d")));
+  const std::string ep = bind_fresh(router);
+  ASSERT_FALSE(dealer.connect(ep));
+  ASSERT_TRUE(wait_peers(router, 1));
+  constexpr int sent = 100;
+  for (int i = 0; i < sent; ++i) {
+    ASSERT_FALSE(router.send(std::string_view("d"), send_flags::more));
+    ASSERT_FALSE(router.send(std::string_view("tick")));
+  }
+  const socket_counters out = counters_of(router);
+  EXPECT_EQ(out.msgs_out, std::uint64_t{sent}) << "the routing id frame and the payload are one message";
+  int received = 0;
+  while (dealer.recv(recv_flags::dontwait)) ++received;
+  EXPECT_GT(received, 0);
+  EXPECT_LT(received, sent);
+  EXPECT_EQ(out.hwm_drops, static_cast<std::uint64_t>(sent - received));
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, Counters, ::testing::ValuesIn(registered_schemes()),
                          [](const auto& p) { return p.param; });
 
