@@ -403,6 +403,13 @@ status socket_core::loan_rest(status st, send_flags flags) noexcept {
 
 // A commit whose pipe did not take it at once (r), or that has no pipe to go to.
 status socket_core::commit_rest(io_status r, send_flags flags) noexcept {
+  const std::size_t size = lent_.size;  // (ending the loan clears lent_)
+  const status st = commit_rest_uncounted(r, flags);
+  if (st.ok()) count_out(size, has(flags, send_flags::more));
+  return counted(st);
+}
+
+status socket_core::commit_rest_uncounted(io_status r, send_flags flags) noexcept {
   if (!loan_out_) return closed_ ? status(errc::notsock) : fail_status(errc::inval, "no loan is outstanding");
   const bool more = has(flags, send_flags::more);
   pipe* to = loan_orphaned_ ? nullptr : lent_.to;
