@@ -2,8 +2,10 @@
 // application's threads do something else — retries while nothing is bound, accepts, handshakes
 // that succeed or fail (incompatible socket types, malformed packets from hand-made peers, a peer
 // of another user), and a peer's death: a closed socket, and a peer process killed with SIGKILL
-// (shm_peer, forked and exec'd), seen by the survivor without it receiving anything.
+// (shm_peer, forked and exec'd), seen by the survivor without it receiving anything; and a reader
+// that waits for events on its fd (socket::fd()) in an event loop.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <array>
@@ -202,6 +204,30 @@ TEST(ShmMonitor, AHandMadeBinderThatBreaksTheProtocol) {
   EXPECT_EQ(ev.value, event::protocol_error_zmtp_malformed_command_unspecified);
   EXPECT_EQ(ev.endpoint, ep);
   EXPECT_EQ(c.r->until(event::connect_retried).value, 10U);
+}
+
+TEST(ShmMonitor, AReaderWaitsForEventsFromTheReactorOnItsFd) {
+  // An event loop waits on the reader's fd; the event comes from the background thread.
+  context ctx;
+  socket b = make(ctx, socket_type::pull);
+  const std::string mon = unique_endpoint("inproc", "mon");
+  ASSERT_FALSE(b.monitor(mon, event::accepted));
+  socket reader = make(ctx, socket_type::pair);
+  ASSERT_FALSE(reader.connect(mon));
+  auto fd = reader.fd();
+  ASSERT_TRUE(fd) << fd.error().message();
+  EXPECT_EQ(reader.events().value() & pollin, 0);
+  const std::string ep = unique_endpoint("shm", "mon");
+  ASSERT_FALSE(b.bind(ep));
+  socket c = make(ctx, socket_type::push);
+  ASSERT_FALSE(c.connect(ep));
+  pollfd pfd{*fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 10'000), 1) << "the fd became readable";
+  EXPECT_NE(reader.events().value() & pollin, 0);
+  auto ev = recv_monitor_event(reader, recv_flags::dontwait);
+  ASSERT_TRUE(ev) << ev.error().message();
+  EXPECT_EQ(ev->id, event::accepted);
+  EXPECT_EQ(ev->endpoint, ep);
 }
 
 #if defined(SHM_PEER)
