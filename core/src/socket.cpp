@@ -118,6 +118,15 @@ result<shoal::view> socket::recv_view(recv_flags flags) {
   return v;
 }
 
+std::error_code socket::monitor(std::string_view endpoint, int events_mask) {
+  return core_ ? core_->monitor(endpoint, events_mask) : no_socket();
+}
+
+result<socket_counters> socket::counters() const {
+  if (!core_) return no_socket();
+  return core_->counters();
+}
+
 void socket::close() noexcept {
   if (core_) {
     core_->close();

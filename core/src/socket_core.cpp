@@ -6,6 +6,7 @@
 #include <climits>
 
 #include "endpoint.hpp"
+#include "shoal/monitor.hpp"
 #include "sys.hpp"
 
 namespace shoal::detail {
@@ -91,10 +92,14 @@ std::error_code socket_core::bind(std::string_view text) {
   process_inbox();
   const std::uint64_t origin = next_origin_++;
   auto lis = ep->tp->listen(*this, ep->address, origin);
-  if (!lis) return lis.error();
+  if (!lis) {
+    emit(event::bind_failed, static_cast<std::uint32_t>(lis.error().value()), text);
+    return lis.error();
+  }
   std::string resolved = (*lis)->endpoint();
   opts_.last_endpoint = resolved;
-  endpoints_.push_back({std::string(text), std::move(resolved), origin, std::move(*lis), nullptr});
+  endpoints_.push_back(
+      {std::string(text), std::move(resolved), origin, std::move(*lis), nullptr, ep->tp->reports_disconnects()});
   if (fd_active_) (void)sync_fd();  // adopted connections may have brought messages
   return {};
 }
@@ -109,7 +114,8 @@ std::error_code socket_core::connect(std::string_view text) {
   auto dia = ep->tp->dial(*this, ep->address, origin);
   if (!dia) return dia.error();
   opts_.last_endpoint = std::string(text);
-  endpoints_.push_back({std::string(text), std::string(text), origin, nullptr, std::move(*dia)});
+  endpoints_.push_back(
+      {std::string(text), std::string(text), origin, nullptr, std::move(*dia), ep->tp->reports_disconnects()});
   if (fd_active_) (void)sync_fd();  // a new connection may take messages now
   return {};
 }
@@ -124,6 +130,7 @@ std::error_code socket_core::unbind(std::string_view text) {
     return fail(errc::noent, cat("'", text, "' is not bound by this socket"));
   }
   it->lis->close();
+  emit(event::closed, 0, it->resolved);
   process_inbox();  // pipes posted through this listener before it closed carry its origin too
   remove_pipes(it->origin);
   endpoints_.erase(it);
@@ -196,6 +203,13 @@ std::size_t socket_core::peer_count() noexcept {
 void socket_core::drop_pipe(pipe* p) noexcept {
   const auto it = std::find_if(pipes_.begin(), pipes_.end(), [p](const auto& q) { return q.get() == p; });
   if (it == pipes_.end()) return;
+  if (sink_->wants(event::disconnected)) {
+    // The peer went away: reported here for transports without a control plane that watches
+    // their connections (inproc); the others have reported it already, when it happened.
+    const auto e = std::find_if(endpoints_.begin(), endpoints_.end(),
+                                [p](const endpoint_entry& x) { return x.origin == p->origin(); });
+    if (e != endpoints_.end() && !e->reports_disconnects) emit(event::disconnected, 0, e->resolved);
+  }
   (*it)->close(false);
   retire(std::move(*it));
   pipes_.erase(it);
@@ -222,7 +236,10 @@ void socket_core::close() noexcept {
   if (view_out_) end_view();
   update_gates();
   for (auto& e : endpoints_) {
-    if (e.lis) e.lis->close();
+    if (e.lis) {
+      e.lis->close();
+      emit(event::closed, 0, e.resolved);
+    }
     if (e.dia) e.dia->close();
   }
   std::vector<posted> mail;
@@ -241,6 +258,28 @@ void socket_core::close() noexcept {
   for (auto& p : parked_) p.reset();
   endpoints_.clear();
   ctx_->remove_waiter(waiter_.get());
+  // Last, so that the events of closing (closed, disconnected) come before monitor_stopped.
+  (void)sink_->stop();
+}
+
+std::error_code socket_core::monitor(std::string_view endpoint, int events_mask) {
+  if (closed_) return make_error_code(errc::notsock);
+  if (!endpoint.empty()) {
+    auto ep = parse_endpoint(endpoint);
+    if (!ep) return ep.error();
+    if (ep->scheme != "inproc") {
+      // As libzmq. Events are written under a lock that transports' own locks come before; an
+      // shm:// monitor socket could need the reactor's lock while it writes (event_sink.hpp).
+      return fail(errc::protonosupport, cat("a monitor endpoint must be inproc:// (not ", ep->scheme, "://)"));
+    }
+  }
+  (void)sink_->stop();  // the running monitor, if any (its socket closes as it goes)
+  if (endpoint.empty()) return {};
+  auto out = create(ctx_, socket_type::pair);
+  if (!out) return out.error();
+  if (auto ec = (*out)->bind(endpoint)) return ec;
+  sink_->start(std::move(*out), static_cast<std::uint32_t>(events_mask));
+  return {};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,6 +403,13 @@ status socket_core::loan_rest(status st, send_flags flags) noexcept {
 
 // A commit whose pipe did not take it at once (r), or that has no pipe to go to.
 status socket_core::commit_rest(io_status r, send_flags flags) noexcept {
+  const std::size_t size = lent_.size;  // (ending the loan clears lent_)
+  const status st = commit_rest_uncounted(r, flags);
+  if (st.ok()) count_out(size, has(flags, send_flags::more));
+  return counted(st);
+}
+
+status socket_core::commit_rest_uncounted(io_status r, send_flags flags) noexcept {
   if (!loan_out_) return closed_ ? status(errc::notsock) : fail_status(errc::inval, "no loan is outstanding");
   const bool more = has(flags, send_flags::more);
   pipe* to = loan_orphaned_ ? nullptr : lent_.to;

@@ -15,6 +15,7 @@
 
 #include "context_core.hpp"
 #include "event_fd.hpp"
+#include "event_sink.hpp"
 #include "patterns/pattern.hpp"
 #include "pipe.hpp"
 #include "shoal/options.hpp"
@@ -64,23 +65,28 @@ class socket_core final : public pattern_host {
   std::error_code unbind(std::string_view endpoint);
   std::error_code disconnect(std::string_view endpoint);
   // The fast paths are inline (the public socket calls them directly); everything that is
-  // not "a pipe had room / had data" goes out of line.
+  // not "a pipe had room / had data" goes out of line. Each counts its outcome (counters()).
   status send(out_frame& frame, send_flags flags) noexcept {
     if (send_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-      return send_slow(frame, flags);
+      return counted_out(send_slow(frame, flags), frame);
     const status st = pattern_->send(frame);
-    return st.again() ? send_wait(frame, flags) : st;
+    if (st.ok()) [[likely]] {
+      count_out(frame.bytes.size(), frame.more);
+      return st;
+    }
+    return counted_out(st.again() ? send_wait(frame, flags) : st, frame);
   }
   status recv(in_frame& frame, recv_flags flags) noexcept {
     if (recv_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-      return recv_slow(frame, flags);
+      return counted_in(recv_slow(frame, flags), frame);
     const status st = pattern_->recv(frame);
     if (st.ok()) [[likely]] {
       rcvmore_ = frame.more;
       recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
+      count_in(frame.size, frame.more);
       return st;
     }
-    return st.again() ? recv_wait(frame, flags) : st;
+    return counted_in(st.again() ? recv_wait(frame, flags) : st, frame);
   }
   void close() noexcept;
 
@@ -104,14 +110,14 @@ class socket_core final : public pattern_host {
   // Inline fast paths as for send/recv: "a pipe lent room / had a frame / took the commit".
   status loan(std::size_t size, send_flags flags) noexcept {  // ok: lent() holds the loan
     if (send_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-      return loan_slow(size, flags);
+      return counted(loan_slow(size, flags));
     lent_ = lent_frame{size, &loan_heap_};
     const status st = pattern_->lend(lent_);
     if (st.ok() && lent_.to != nullptr) [[likely]] {
       begin_loan();
       return st;
     }
-    return loan_rest(st, flags);
+    return counted(loan_rest(st, flags));
   }
   status commit(send_flags flags) noexcept {  // the outstanding loan
     const bool more = has(flags, send_flags::more);
@@ -119,6 +125,7 @@ class socket_core final : public pattern_host {
       const io_status r = lent_.to->commit_lent(lent_, more);
       if (r == io_status::ok) [[likely]] {
         pattern_->committed(lent_.to, more);
+        count_out(lent_.size, more);  // (before end_loan() clears lent_)
         end_loan();
         loan_handle_ = false;
         return {};
@@ -133,16 +140,17 @@ class socket_core final : public pattern_host {
   }
   status recv_view(recv_flags flags) noexcept {  // ok: viewed() holds the view
     if (recv_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
-      return recv_view_slow(flags);
+      return counted_in(recv_view_slow(flags), viewed_);
     viewed_ = viewed_frame{&view_heap_};
     const status st = pattern_->recv_view(viewed_);
     if (st.ok()) [[likely]] {
       rcvmore_ = viewed_.more;
       recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
       begin_view();
+      count_in(viewed_.size, viewed_.more);
       return st;
     }
-    return st.again() ? recv_view_wait(flags) : st;
+    return counted_in(st.again() ? recv_view_wait(flags) : st, viewed_);
   }
   void release_view() noexcept {  // the view object is gone
     if (view_out_) end_view();
@@ -155,6 +163,29 @@ class socket_core final : public pattern_host {
   void orphan() noexcept { orphaned_ = true; }
   [[nodiscard]] bool has_handles() const noexcept { return loan_handle_ || view_handle_; }
   [[nodiscard]] bool finished() const noexcept { return orphaned_ && !has_handles(); }
+
+  // Owner thread (see socket_counters).
+  [[nodiscard]] socket_counters counters() const noexcept {
+    socket_counters c;
+    c.msgs_in = counts_.msgs_in;
+    c.bytes_in = counts_.bytes_in;
+    c.msgs_out = counts_.msgs_out;
+    c.bytes_out = counts_.bytes_out;
+    c.hwm_drops = counts_.hwm_drops;
+    c.would_blocks = counts_.would_blocks;
+    c.monitor_drops = sink_->dropped();
+    return c;
+  }
+
+  // --- monitor (socket::monitor) -----------------------------------------------------------
+  // Owner thread: starts, replaces or (empty endpoint) stops the monitor.
+  std::error_code monitor(std::string_view endpoint, int events_mask);
+  // Any thread: reports an event (a shoal::event id, its value, the endpoint it is about) to the
+  // monitor, if one wants it; never blocks (see event_sink). Transports call this while their
+  // listener or dialer is open, the same rule as post(); state that may outlive the socket
+  // reports through monitor_sink(), which stays valid (and silent once the socket has closed).
+  void emit(int event, std::uint32_t value, std::string_view endpoint) noexcept { sink_->emit(event, value, endpoint); }
+  [[nodiscard]] const std::shared_ptr<event_sink>& monitor_sink() const noexcept { return sink_; }
 
   std::error_code set_int(int id, std::int64_t value);
   [[nodiscard]] result<std::int64_t> get_int(int id) const;
@@ -174,6 +205,7 @@ class socket_core final : public pattern_host {
 
   // pattern_host
   void drop_pipe(pipe* p) noexcept override;
+  void hwm_dropped() noexcept override { ++counts_.hwm_drops; }
 
  private:
   socket_core(std::shared_ptr<context_core> ctx, socket_type type);
@@ -190,7 +222,8 @@ class socket_core final : public pattern_host {
   status wait_for_frame(Frame& frame, recv_flags flags) noexcept;
   status loan_slow(std::size_t size, send_flags flags) noexcept;
   status loan_rest(status st, send_flags flags) noexcept;
-  status commit_rest(io_status r, send_flags flags) noexcept;
+  status commit_rest(io_status r, send_flags flags) noexcept;  // counts its outcome
+  status commit_rest_uncounted(io_status r, send_flags flags) noexcept;
   status recv_view_slow(recv_flags flags) noexcept;
   status recv_view_wait(recv_flags flags) noexcept;
   void cancel_loan() noexcept;
@@ -227,6 +260,31 @@ class socket_core final : public pattern_host {
     if (fd_armed_) [[unlikely]]
       (void)sync_fd();  // recv works again: pollin may be pending now
   }
+  // Counting (owner thread, plain adds): a message is counted at its last frame, bytes at every
+  // frame; a call that ends in errc::again counts as a would-block.
+  void count_out(std::size_t size, bool more) noexcept {
+    counts_.msgs_out += more ? 0 : 1;
+    counts_.bytes_out += size;
+  }
+  void count_in(std::size_t size, bool more) noexcept {
+    counts_.msgs_in += more ? 0 : 1;
+    counts_.bytes_in += size;
+  }
+  status counted(status st) noexcept {
+    if (st.again()) ++counts_.would_blocks;
+    return st;
+  }
+  // The frame is read after the call that sent it (which leaves its size and flag as they were),
+  // so that nothing has to be kept in a register across that call.
+  status counted_out(status st, const out_frame& f) noexcept {
+    if (st.ok()) count_out(f.bytes.size(), f.more);
+    return counted(st);
+  }
+  template <typename Frame>  // in_frame or viewed_frame: size and more are set when st is ok
+  status counted_in(status st, const Frame& f) noexcept {
+    if (st.ok()) count_in(f.size, f.more);
+    return counted(st);
+  }
   void update_gates() noexcept {
     send_gate_ = closed_ || loan_out_ || fd_armed_;
     recv_gate_ = closed_ || view_out_ || fd_armed_;
@@ -255,6 +313,7 @@ class socket_core final : public pattern_host {
     std::uint64_t origin;
     std::unique_ptr<listener> lis;
     std::unique_ptr<dialer> dia;
+    bool reports_disconnects;  // the transport reports event::disconnected itself
   };
 
   std::shared_ptr<context_core> ctx_;
@@ -263,6 +322,7 @@ class socket_core final : public pattern_host {
   std::shared_ptr<waiter> waiter_;
   int waiter_fd_ = -1;
   std::shared_ptr<const event_fd> event_;
+  std::shared_ptr<event_sink> sink_ = std::make_shared<event_sink>();
   socket_options opts_;
   std::vector<std::unique_ptr<pipe>> pipes_;
   std::vector<endpoint_entry> endpoints_;
@@ -280,6 +340,17 @@ class socket_core final : public pattern_host {
   bool fd_active_ = false;
   bool fd_armed_ = false;
   int fd_events_ = 1;  // opt::fd_events
+  // What counters() reports. Laid out so that the two counts one call updates are not next to each
+  // other: side by side, g++ merges their adds into SSE instructions that take more (and more
+  // registers) than two adds to memory.
+  struct {
+    std::uint64_t msgs_in = 0;
+    std::uint64_t msgs_out = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+    std::uint64_t hwm_drops = 0;
+    std::uint64_t would_blocks = 0;
+  } counts_;
 
   // Zero copy. loan_out_/view_out_: outstanding; *_handle_: a public loan/view object points
   // here (it may outlive the loan, which close() cancels); orphaned_: the socket handle is gone.

@@ -8,6 +8,24 @@
 // disconnect can find them.
 // Teardown: close() is idempotent and non-blocking; after it returns the transport never posts
 // to the socket again. Destruction follows close().
+//
+// Monitor events (socket::monitor; ids and values in shoal/monitor.hpp): a transport reports
+// what happens to its connections with one call, socket_core::emit(event, value, endpoint),
+// which is thread-safe and never blocks, from whichever thread sees it happen. It may call it
+// wherever it may call post() (its listener or dialer is open); state that can outlive the
+// socket (a connection that watches its peer) keeps socket_core::monitor_sink() and calls emit() on
+// that instead (silent once the socket has closed). The endpoint is the bound endpoint for
+// a listener's connections and the endpoint as given to connect() for a dialer's. The socket
+// itself reports bind_failed (listen() failed), closed (unbind, close) and monitor_stopped;
+// the transport reports:
+//   listener: listening (from listen(), once bound and before any accepted), accepted (a peer
+//             connected), accept_failed (value: errno)
+//   dialer:   connected (the peer was reached), connect_delayed (nothing bound there yet),
+//             connect_retried (another attempt is scheduled; value: the interval in ms)
+//   both:     handshake_succeeded / handshake_failed_{no_detail,protocol,auth}, where the
+//             transport has a handshake (inproc has none); disconnected (the peer went away),
+//             when reports_disconnects() says so: the socket reports it otherwise, when a
+//             pattern finds a connection's peer gone.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +72,9 @@ class transport {
   // Blocks: no.
   [[nodiscard]] virtual result<std::unique_ptr<dialer>> dial(socket_core& sock, std::string_view address,
                                                              std::uint64_t origin) const = 0;
+  // Whether the transport reports event::disconnected itself, as soon as a peer goes away (a
+  // control plane that watches each connection, like shm's). Thread: any.
+  [[nodiscard]] virtual bool reports_disconnects() const noexcept { return false; }
 };
 
 // The transports compiled in, in the order of transports/CMakeLists.txt (generated file).

@@ -2,7 +2,8 @@
 // rings, one per direction). Connecting before the name is bound works: the connecting side
 // gets its pipe at once and can queue messages; the binder adopts it when it binds.
 // Threading: the name registry is a per-context object guarded by one mutex, taken only by
-// bind/connect/unbind/disconnect/close — never on the data path.
+// bind/connect/unbind/disconnect/close — never on the data path. Monitor events are reported
+// outside it.
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -10,6 +11,7 @@
 
 #include "patterns/pattern.hpp"
 #include "ring_pipe.hpp"
+#include "shoal/monitor.hpp"
 #include "socket_core.hpp"
 #include "strings.hpp"
 #include "transport.hpp"
@@ -36,6 +38,7 @@ struct registry {
     std::shared_ptr<waiter> wake;
     std::shared_ptr<const event_fd> event;
     std::string routing_id;
+    std::shared_ptr<event_sink> monitor;  // the binding socket's events
   };
   struct pending {
     std::unique_ptr<ring_pipe> end;  // the binder's end, waiting for a binder
@@ -43,6 +46,7 @@ struct registry {
     socket_type type;  // the connecting socket's type
     int sndhwm;
     int rcvhwm;
+    std::shared_ptr<event_sink> monitor;  // the connecting socket's events
   };
   std::mutex mutex;
   std::unordered_map<std::string, binding> bound;
@@ -132,13 +136,15 @@ class inproc_transport final : public transport {
         return fail(errc::addrinuse, cat("inproc://", name, " is already bound by another socket"));
       }
       reg.bound.emplace(name, registry::binding{&sock, origin, sock.type(), o.sndhwm, o.rcvhwm, sock.waiter_ptr(),
-                                                sock.event_ptr(), o.routing_id});
+                                                sock.event_ptr(), o.routing_id, sock.monitor_sink()});
       const auto it = reg.waiting.find(name);
       if (it != reg.waiting.end()) {
         adopted = std::move(it->second);
         reg.waiting.erase(it);
       }
     }
+    const std::string endpoint = "inproc://" + name;
+    sock.emit(event::listening, 0, endpoint);
     for (auto& p : adopted) {
       if (!compatible(sock.type(), p.type)) continue;  // destroying the end tells the connecter
       ring_link& link = p.end->link();
@@ -150,6 +156,8 @@ class inproc_transport final : public transport {
       // A connecter blocked at the provisional HWM must look again at the real one.
       if (waiter* w = link.waiter_of(0)) w->notify_force(link.event_fd_of(0));
       sock.attach(std::move(p.end), origin);
+      sock.emit(event::accepted, 0, endpoint);
+      p.monitor->emit(event::connected, 0, endpoint);  // its connect_delayed is over
     }
     return std::unique_ptr<listener>(std::make_unique<inproc_listener>(reg, name, &sock));
   }
@@ -161,6 +169,7 @@ class inproc_transport final : public transport {
     const auto& o = sock.options();
     std::unique_ptr<ring_pipe> mine;
     std::uint64_t id = 0;
+    std::shared_ptr<event_sink> binder;  // the binder's events, when it is there
     {
       std::lock_guard lock(reg.mutex);
       id = reg.next_dialer++;
@@ -178,6 +187,7 @@ class inproc_transport final : public transport {
         a->link().set_waiter(0, sock.waiter_ptr(), sock.event_ptr());
         a->link().set_waiter(1, b.wake, b.event);
         b.sock->post(std::move(theirs), b.origin);
+        binder = b.monitor;
         mine = std::move(a);
       } else {
         auto [a, theirs] = make_ring_pipe_pair(sock.type(), natural_peer(sock.type()),
@@ -185,11 +195,19 @@ class inproc_transport final : public transport {
                                                geometry_for_limit(pipe_limit(default_hwm, o.rcvhwm)));
         a->link().set_routing_id(0, o.routing_id);
         a->link().set_waiter(0, sock.waiter_ptr(), sock.event_ptr());
-        reg.waiting[name].push_back({std::move(theirs), id, sock.type(), o.sndhwm, o.rcvhwm});
+        reg.waiting[name].push_back({std::move(theirs), id, sock.type(), o.sndhwm, o.rcvhwm, sock.monitor_sink()});
         mine = std::move(a);
       }
     }
     sock.attach(std::move(mine), origin);
+    // Reported outside the registry's lock (see event_sink.hpp on lock order).
+    const std::string endpoint = "inproc://" + name;
+    if (binder) {
+      sock.emit(event::connected, 0, endpoint);
+      binder->emit(event::accepted, 0, endpoint);
+    } else {
+      sock.emit(event::connect_delayed, 0, endpoint);
+    }
     return std::unique_ptr<dialer>(std::make_unique<inproc_dialer>(reg, name, id));
   }
 };

@@ -39,10 +39,12 @@
 #include <string>
 #include <vector>
 
+#include "event_sink.hpp"
 #include "patterns/pattern.hpp"
 #include "reactor.hpp"
 #include "ring_pipe.hpp"
 #include "segment.hpp"
+#include "shoal/monitor.hpp"
 #include "socket_core.hpp"
 #include "strings.hpp"
 #include "sys.hpp"
@@ -171,6 +173,18 @@ std::uint64_t ring_bytes(std::uint64_t limit) noexcept {
   return std::clamp<std::uint64_t>(std::bit_ceil(limit * bytes_per_message), min_ring, max_ring);
 }
 
+// How a handshake failed, as a monitor event (shoal/monitor.hpp): the peer broke the protocol,
+// its credentials were refused, or it left or timed out (value: errno).
+struct handshake_failure {
+  int event = event::handshake_failed_protocol;
+  std::uint32_t value = event::protocol_error_zmtp_unspecified;
+};
+handshake_failure protocol_failure(std::uint32_t code) noexcept { return {event::handshake_failed_protocol, code}; }
+handshake_failure no_detail(int err) noexcept {
+  return {event::handshake_failed_no_detail, static_cast<std::uint32_t>(err)};
+}
+constexpr handshake_failure auth_failure{event::handshake_failed_auth, event::auth_failure_status};
+
 // --- the link -----------------------------------------------------------------------------------
 
 // One connection's rings, mapped from its segment, plus the Unix socket that tells whether the
@@ -184,6 +198,9 @@ class shm_link final : public ring_link {
   ~shm_link() override {
     auto g = r_.guard();
     r_.remove(token_);
+    // Our socket dropped the connection after finding that the peer had closed its end, before
+    // this reactor saw the hang-up: the peer went away all the same.
+    if (conn_fd_ >= 0 && peer_closed_its_end()) report_disconnected(conn_fd_);
     sys::close_fd(conn_fd_);
     // Our side dropped the connection (its pipe is gone): the dialer, if any, starts over.
     if (on_gone_) on_gone_();
@@ -213,6 +230,11 @@ class shm_link final : public ring_link {
   }
   // With the guard held: forget on_gone (its owner is going away).
   void clear_on_gone() noexcept { on_gone_ = nullptr; }
+  // Before watch(): where event::disconnected goes (about `endpoint`) when the peer goes away.
+  void report_to(std::shared_ptr<event_sink> sink, std::string endpoint) {
+    sink_ = std::move(sink);
+    endpoint_ = std::move(endpoint);
+  }
 
  private:
   void on_event(std::uint32_t ev) noexcept {
@@ -227,6 +249,7 @@ class shm_link final : public ring_link {
   void gone() noexcept {
     r_.remove(token_);
     token_ = 0;
+    report_disconnected(conn_fd_);
     sys::close_fd(conn_fd_);
     conn_fd_ = -1;
     peer_gone();
@@ -237,12 +260,25 @@ class shm_link final : public ring_link {
     }
   }
 
+  // The peer's pipe closed its ends of the rings (only the peer sets these two flags, or our
+  // peer_gone(), which runs after the connection is no longer watched).
+  [[nodiscard]] bool peer_closed_its_end() const noexcept {
+    return dir(our_side_).ctl->reader_closed.load(std::memory_order_acquire) != 0 ||
+           dir(1 - our_side_).ctl->writer_closed.load(std::memory_order_acquire) != 0;
+  }
+  void report_disconnected(int fd) noexcept {
+    if (sink_) sink_->emit(event::disconnected, static_cast<std::uint32_t>(fd), endpoint_);
+    sink_.reset();  // once
+  }
+
   segment seg_;
   int our_side_;
   reactor& r_;
   int conn_fd_ = -1;
   std::uint64_t token_ = 0;
   std::function<void()> on_gone_;
+  std::shared_ptr<event_sink> sink_;
+  std::string endpoint_;
 };
 
 // --- listener -----------------------------------------------------------------------------------
@@ -268,6 +304,8 @@ class shm_listener final : public listener {
     auto g = r_.guard();
     token_ = r_.add(fd_, EPOLLIN, [this](std::uint32_t) { on_accept(); });
     if (token_ == 0) return from_errno(errno);
+    // With the guard held, so that no connection is reported accepted before this.
+    sock_->emit(event::listening, static_cast<std::uint32_t>(fd_), endpoint());
     return {};
   }
 
@@ -295,8 +333,13 @@ class shm_listener final : public listener {
   void on_accept() noexcept {
     for (;;) {
       const int c = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (c < 0) return;  // EAGAIN, or a connection that died in the backlog
+      if (c < 0) {  // EAGAIN, or a connection that died in the backlog
+        if (errno != EAGAIN && errno != EWOULDBLOCK) sock_->emit(event::accept_failed, errno, endpoint());
+        return;
+      }
+      sock_->emit(event::accepted, static_cast<std::uint32_t>(c), endpoint());
       if (std::string bad = check_peer(c, group_); !bad.empty()) {
+        failed(auth_failure);
         refuse(c, bad);
         sys::close_fd(c);
         continue;
@@ -309,17 +352,22 @@ class shm_listener final : public listener {
       hello.pid = static_cast<std::uint32_t>(getpid());
       set_routing_id(hello, routing_id_);
       if (!send_packet(c, hello, {})) {
+        failed(no_detail(errno));
         sys::close_fd(c);
         continue;
       }
       pending p;
       p.token = r_.add(c, EPOLLIN | EPOLLRDHUP, [this, c](std::uint32_t) { on_connect(c); });
       if (p.token == 0) {
+        failed(no_detail(errno));
         sys::close_fd(c);
         continue;
       }
       // A peer that connects and then says nothing is dropped after a while.
-      p.timer = r_.after(handshake_timeout_ns, [this, c] { drop(c); });
+      p.timer = r_.after(handshake_timeout_ns, [this, c] {
+        failed(no_detail(ETIMEDOUT));
+        drop(c);
+      });
       pending_[c] = p;
     }
   }
@@ -338,11 +386,14 @@ class shm_listener final : public listener {
     std::vector<int> fds;
     const rx r = recv_packet(c, p, fds);
     if (r == rx::again) return;
-    const std::string why = r == rx::ok    ? adopt(c, p, fds)
+    handshake_failure how = r == rx::bad ? protocol_failure(event::protocol_error_zmtp_malformed_command_unspecified)
+                                         : no_detail(ECONNRESET);
+    const std::string why = r == rx::ok    ? adopt(c, p, fds, how)
                             : r == rx::bad ? std::string("malformed handshake packet")
                                            : std::string("the peer hung up during the handshake");
     close_all(fds);
     if (!why.empty()) {
+      failed(how);
       ++refused_;
       last_refusal_ = why;
       if (r != rx::gone) refuse(c, why);
@@ -350,15 +401,20 @@ class shm_listener final : public listener {
     }
   }
 
-  // Validates a CONNECT and, when it is good, turns it into a pipe; "" on success.
-  std::string adopt(int c, const packet& p, const std::vector<int>& fds) {
+  // Validates a CONNECT and, when it is good, turns it into a pipe; "" on success, else why not
+  // (and `how`, as a monitor event).
+  std::string adopt(int c, const packet& p, const std::vector<int>& fds, handshake_failure& how) {
+    how = protocol_failure(p.k == kind::refuse ? event::protocol_error_zmtp_unspecified  // the connecter refused us
+                                               : event::protocol_error_zmtp_unexpected_command);
     if (p.k != kind::connect || (fds.size() != 2 && fds.size() != 3)) {
       return "expected CONNECT with a segment and a waiter (and an event fd)";
     }
     const auto peer_type = static_cast<socket_type>(p.type);
     if (p.type > static_cast<std::uint8_t>(socket_type::xsub) || !compatible(type_, peer_type)) {
+      how = protocol_failure(event::protocol_error_zmtp_invalid_metadata);
       return cat("a ", to_string(type_), " socket cannot talk to socket type ", int{p.type});
     }
+    how = protocol_failure(event::protocol_error_zmtp_unspecified);  // a segment or waiter that does not hold up
     std::string why;
     segment seg = segment::adopt(fds[0], why);
     if (!seg.valid()) return why;
@@ -366,7 +422,10 @@ class shm_listener final : public listener {
     if (!peer_waiter) return why;
     std::shared_ptr<const event_fd> peer_event;
     if (fds.size() == 3 && !(peer_event = event_fd::adopt_peer(fds[2], why))) return why;
-    if (sock_->waiter_fd() < 0) return "this socket has no shareable waiter (out of descriptors?)";
+    if (sock_->waiter_fd() < 0) {
+      how = no_detail(EMFILE);
+      return "this socket has no shareable waiter (out of descriptors?)";
+    }
     auto link = std::make_shared<shm_link>(std::move(seg), peer_type, type_, 1, r_);
     link->set_routing_id(0, std::string(routing_id_of(p)));
     link->set_routing_id(1, routing_id_);
@@ -377,16 +436,23 @@ class shm_listener final : public listener {
     a.pid = static_cast<std::uint32_t>(getpid());
     const bool sent = sock_->event_ptr() ? send_packet(c, a, {sock_->waiter_fd(), sock_->event_ptr()->fd()})
                                          : send_packet(c, a, {sock_->waiter_fd()});
-    if (!sent) return "the peer went away during the handshake";
+    if (!sent) {
+      how = no_detail(errno);
+      return "the peer went away during the handshake";
+    }
     // The connection is established: the link owns its socket from now on.
     const auto it = pending_.find(c);
     r_.remove(it->second.token);
     r_.cancel(it->second.timer);
     pending_.erase(it);
+    link->report_to(sock_->monitor_sink(), endpoint());
     link->watch(c, nullptr);
     sock_->post(std::make_unique<ring_pipe>(link, 1, popts_), origin_);
+    sock_->emit(event::handshake_succeeded, 0, endpoint());
     return {};
   }
+
+  void failed(handshake_failure how) noexcept { sock_->emit(how.event, how.value, endpoint()); }
 
   socket_core* sock_;
   reactor& r_;
@@ -428,6 +494,8 @@ class connector final : public std::enable_shared_from_this<connector> {
     waiter_ = sock.waiter_ptr();
     waiter_fd_ = sock.waiter_fd();
     event_ = sock.event_ptr();
+    sink_ = sock.monitor_sink();
+    endpoint_ = "shm://" + name_;
   }
   ~connector() { end_attempt(); }
   connector(const connector&) = delete;
@@ -506,6 +574,12 @@ class connector final : public std::enable_shared_from_this<connector> {
     if (link) sock_->post(std::make_unique<ring_pipe>(link, 0, popts_), origin_);
   }
 
+  // The next attempt, after reconnect_ivl.
+  void retry() {
+    sink_->emit(event::connect_retried, static_cast<std::uint32_t>(ivl_ns_ / 1'000'000), endpoint_);
+    schedule(ivl_ns_);
+  }
+
   void schedule(std::int64_t delay_ns) {
     r_.cancel(timer_);
     timer_ = r_.after(delay_ns, [self = shared_from_this()] {
@@ -526,28 +600,35 @@ class connector final : public std::enable_shared_from_this<connector> {
     if (!fresh_) renew();
     if (!fresh_) {
       if (lingering_) return stop();  // nothing left to deliver
-      return schedule(ivl_ns_);
+      return retry();
     }
     fd_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     sockaddr_un a{};
     const socklen_t len = abstract_address(name_, a);
     if (fd_ < 0 || connect(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0) {
+      const int err = errno;
       end_attempt();  // nobody bound yet (ECONNREFUSED), or a full backlog: try again later
-      return schedule(ivl_ns_);
+      // Reported once per run of failed attempts; each retry is reported too.
+      if (!refused_) sink_->emit(event::connect_delayed, static_cast<std::uint32_t>(err), endpoint_);
+      refused_ = true;
+      return retry();
     }
+    refused_ = false;
+    sink_->emit(event::connected, static_cast<std::uint32_t>(fd_), endpoint_);
     st_ = state::wait_hello;
     token_ = r_.add(fd_, EPOLLIN | EPOLLRDHUP, [self = shared_from_this()](std::uint32_t) { self->on_packet(); });
     if (token_ == 0) {
       end_attempt();
-      return schedule(ivl_ns_);
+      return retry();
     }
     timer_ = r_.after(handshake_timeout_ns, [self = shared_from_this()] {
       self->timer_ = 0;
-      self->failed("handshake timed out");
+      self->failed("handshake timed out", no_detail(ETIMEDOUT));
     });
   }
 
-  void failed(const std::string& why) noexcept {
+  void failed(const std::string& why, handshake_failure how) noexcept {
+    sink_->emit(how.event, how.value, endpoint_);
     last_error_ = why;
     const bool spent = st_ == state::wait_accept;  // the binder may have mapped the segment
     end_attempt();
@@ -559,7 +640,7 @@ class connector final : public std::enable_shared_from_this<connector> {
       live_.reset();
       if (lingering_) return stop();  // what was queued went with that segment
     }
-    schedule(ivl_ns_);
+    retry();
   }
 
   void on_packet() noexcept {
@@ -567,25 +648,36 @@ class connector final : public std::enable_shared_from_this<connector> {
     std::vector<int> fds;
     const rx r = recv_packet(fd_, p, fds);
     if (r == rx::again) return;
+    // How it failed, as a monitor event; on_hello and on_accept say when they know better.
+    handshake_failure how = r == rx::gone ? no_detail(ECONNRESET)
+                            : r == rx::bad
+                                ? protocol_failure(event::protocol_error_zmtp_malformed_command_unspecified)
+                                : protocol_failure(p.k == kind::refuse ? event::protocol_error_zmtp_unspecified
+                                                                       : event::protocol_error_zmtp_unexpected_command);
     std::string why = r == rx::gone              ? std::string("the binder closed the connection")
                       : r == rx::bad             ? std::string("malformed handshake packet")
                       : p.k == kind::refuse      ? cat("refused by the binder: ", shm::reason_of(p))
-                      : st_ == state::wait_hello ? on_hello(p, fds)
-                                                 : on_accept(p, fds);
+                      : st_ == state::wait_hello ? on_hello(p, fds, how)
+                                                 : on_accept(p, fds, how);
     close_all(fds);
-    if (!why.empty()) failed(why);
+    if (!why.empty()) failed(why, how);
   }
 
-  std::string on_hello(const packet& p, const std::vector<int>& fds) {
+  std::string on_hello(const packet& p, const std::vector<int>& fds, handshake_failure& how) {
     if (p.k != kind::hello || !fds.empty()) return "expected HELLO";
-    if (std::string bad = check_peer(fd_, group_); !bad.empty()) return bad;
+    if (std::string bad = check_peer(fd_, group_); !bad.empty()) {
+      how = auth_failure;
+      return bad;
+    }
     const auto peer_type = static_cast<socket_type>(p.type);
     if (p.type > static_cast<std::uint8_t>(socket_type::xsub) || !compatible(type_, peer_type)) {
       std::string why = cat("shm://", name_, " is bound by a ", to_string(peer_type), " socket, which a ",
                             to_string(type_), " socket cannot talk to");
       refuse(fd_, why);
+      how = protocol_failure(event::protocol_error_zmtp_invalid_metadata);
       return why;
     }
+    how = no_detail(0);  // what can still fail is on this side (descriptors, memory) or the binder left
     if (waiter_fd_ < 0) return "this socket has no shareable waiter (out of descriptors?)";
     if (!lingering_ && fresh_.use_count() == 1) {
       // The pipe of this segment was closed by the socket meanwhile: start from a fresh one.
@@ -617,8 +709,9 @@ class connector final : public std::enable_shared_from_this<connector> {
     return {};
   }
 
-  std::string on_accept(const packet& p, const std::vector<int>& fds) {
+  std::string on_accept(const packet& p, const std::vector<int>& fds, handshake_failure& how) {
     if (p.k != kind::accept || (fds.size() != 1 && fds.size() != 2)) return "expected ACCEPT with a waiter";
+    how = protocol_failure(event::protocol_error_zmtp_unspecified);  // a waiter or event fd that does not hold up
     std::string why;
     std::shared_ptr<waiter> w = map_peer_waiter(fds[0], why);
     if (!w) return why;
@@ -645,12 +738,14 @@ class connector final : public std::enable_shared_from_this<connector> {
       stop();
       return {};
     }
+    live->report_to(sink_, endpoint_);
     live->watch(fd, [weak = weak_from_this()] {
       if (auto self = weak.lock()) {
         self->live_.reset();
-        self->schedule(self->ivl_ns_);
+        self->retry();
       }
     });
+    sink_->emit(event::handshake_succeeded, 0, endpoint_);
     return {};
   }
 
@@ -669,6 +764,9 @@ class connector final : public std::enable_shared_from_this<connector> {
   std::shared_ptr<waiter> waiter_;
   int waiter_fd_ = -1;                     // owned by waiter_
   std::shared_ptr<const event_fd> event_;  // null: the socket has none (none is sent)
+  std::shared_ptr<event_sink> sink_;       // the socket's monitor (silent once it has closed)
+  std::string endpoint_;                   // "shm://<name>", as events name it
+  bool refused_ = false;                   // the last attempt found nothing bound (connect_delayed told)
   bool lingering_ = false;
   state st_ = state::idle;
   int fd_ = -1;
@@ -703,6 +801,8 @@ class shm_transport final : public transport {
   [[nodiscard]] std::string_view scheme() const noexcept override { return "shm"; }
 
   [[nodiscard]] std::error_code check_address(std::string_view name) const override { return check_name(name); }
+  // The reactor sees a connection die (its Unix socket hangs up) and reports it then.
+  [[nodiscard]] bool reports_disconnects() const noexcept override { return true; }
 
   [[nodiscard]] result<std::unique_ptr<listener>> listen(socket_core& sock, std::string_view address,
                                                          std::uint64_t origin) const override {

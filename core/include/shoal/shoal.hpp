@@ -4,6 +4,7 @@
 #include "shoal/context.hpp"
 #include "shoal/error.hpp"
 #include "shoal/message.hpp"
+#include "shoal/monitor.hpp"
 #include "shoal/options.hpp"
 #include "shoal/poller.hpp"
 #include "shoal/proxy.hpp"

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -28,6 +29,25 @@ class context;
 inline constexpr int pollin = 1;   // a recv(dontwait) would get a message now
 inline constexpr int pollout = 2;  // a send(dontwait) of a new message would succeed now
 inline constexpr int pollerr = 4;  // raw fds in a poller: an error or hang-up condition
+
+// What a socket has done so far. The socket counts as it goes, on the thread that uses it, with
+// plain integer adds (no atomics: counting costs the data path an add or two per call), so read
+// them with socket::counters() from that thread, like any other call on the socket.
+struct socket_counters {
+  std::uint64_t msgs_in = 0;    // whole messages received: frames without MORE (recv, recv_view)
+  std::uint64_t bytes_in = 0;   // payload bytes of every frame received (a truncating recv into a
+                                // buffer counts the frame's full size)
+  std::uint64_t msgs_out = 0;   // whole messages sent: frames without MORE (send, commit)
+  std::uint64_t bytes_out = 0;  // payload bytes of every frame sent
+  // Messages the pattern dropped because a peer was at its HWM (PUB, XPUB, ROUTER: patterns that
+  // drop rather than block).
+  std::uint64_t hwm_drops = 0;
+  // send, recv, loan, commit and recv_view calls that returned errc::again (would block, timed out).
+  std::uint64_t would_blocks = 0;
+  // Monitor events (socket::monitor) dropped because the monitor's reader had no room for them
+  // (counted wherever they happen, also on the context's background thread; read like the rest).
+  std::uint64_t monitor_drops = 0;
+};
 
 namespace detail {
 class socket_core;
@@ -121,6 +141,25 @@ class socket {
   // readable by it unless linger is 0. An outstanding loan is cancelled and an outstanding view
   // released (their objects stay safe to destroy; their memory is gone).
   void close() noexcept;
+
+  // What the socket has sent and received so far (see socket_counters). A frame counts as sent
+  // when the socket takes it, also when the pattern then swallows it (the rest of a message
+  // whose peer went away). errc::notsock on an empty or closed handle.
+  [[nodiscard]] result<socket_counters> counters() const;
+
+  // Socket monitor, as libzmq's zmq_socket_monitor: the socket binds an internal PAIR socket at
+  // `endpoint` (inproc:// only) and sends it every event whose id is in `events_mask` (bits of
+  // shoal::event ids, e.g. event::all; other bits are ignored), as two frames formatted exactly
+  // as libzmq does (shoal/monitor.hpp), to be read by a PAIR the application connects there.
+  // Events come from the socket's own thread and from the context's background thread (shm://
+  // handshakes, retries, a peer's death); each is sent without waiting: when the reader has not
+  // kept up (or is not connected), the event is dropped and counted (socket_counters::
+  // monitor_drops) and the socket never blocks on its monitor. An empty `endpoint` stops the
+  // monitor; so does close(). Stopping sends event::monitor_stopped last (when the mask has it);
+  // events already sent stay readable. A new monitor replaces the running one (which is stopped
+  // first, as with libzmq). EPROTONOSUPPORT for a scheme other than inproc, EINVAL for a
+  // malformed endpoint, EADDRINUSE when it is bound already.
+  [[nodiscard]] std::error_code monitor(std::string_view endpoint, int events_mask);
 
   // Typed options: s.set(shoal::opt::sndhwm, 100); auto hwm = s.get(shoal::opt::sndhwm);
   template <typename Opt>

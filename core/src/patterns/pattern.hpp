@@ -20,9 +20,13 @@ namespace shoal::detail {
 // What a pattern may ask of its socket.
 class pattern_host {
  public:
-  // The pattern found `p` dead (peer closed) and has already forgotten it: destroy it.
+  // The pattern found `p` dead (peer closed) and has already forgotten it: destroy it (and, for
+  // transports that do not report it themselves, report event::disconnected to the monitor).
   virtual void drop_pipe(pipe* p) noexcept = 0;
   // A message was dropped because a peer was at its HWM (PUB, ROUTER): counted by the socket.
+  // Call it once per message and peer that missed it, when the pattern decides to drop (not for
+  // messages swallowed for other reasons: no such peer, a peer gone mid-message). The socket's
+  // own implementation is a plain add (socket_counters::hwm_drops); this default ignores it.
   virtual void hwm_dropped() noexcept {}
   virtual ~pattern_host() = default;
 };
