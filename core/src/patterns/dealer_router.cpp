@@ -218,7 +218,7 @@ class router_pattern final : public composite_pattern {
     std::string id(5, '\0');
     do {
       const std::uint32_t n = next_id_++;
-      for (int i = 0; i < 4; ++i) id[static_cast<std::size_t>(i + 1)] = static_cast<char>((n >> (24 - 8 * i)) & 0xffU);
+      for (std::size_t i = 0; i < 4; ++i) id[i + 1] = static_cast<char>((n >> (24U - 8U * i)) & 0xffU);
     } while (by_id_.count(id) != 0);
     return id;
   }
