@@ -175,10 +175,9 @@ class router_pattern final : public composite_pattern {
   }
 
   std::optional<std::error_code> set_option(int id, std::int64_t v) override {
-    if (id != opt::router_mandatory.id && id != opt::router_handover.id) return std::nullopt;
-    if (v != 0 && v != 1) return fail(errc::inval, cat("option ", id, " is 0 or 1"));
-    (id == opt::router_mandatory.id ? mandatory_ : handover_) = v == 1;
-    return std::error_code{};
+    if (id == opt::router_mandatory.id) return set_flag(mandatory_, v, id);
+    if (id == opt::router_handover.id) return set_flag(handover_, v, id);
+    return std::nullopt;
   }
   [[nodiscard]] std::optional<std::int64_t> get_option(int id) const override {
     if (id == opt::router_mandatory.id) return mandatory_ ? 1 : 0;

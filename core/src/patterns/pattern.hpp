@@ -92,6 +92,9 @@ class pattern {
   pattern_host& host_;
 };
 
+// A boolean pattern option: 0 or 1 into `flag`, errc::inval otherwise.
+std::optional<std::error_code> set_flag(bool& flag, std::int64_t v, int id);
+
 // The pattern for a socket type; null with errc::notsup detail when the type is not built yet.
 std::unique_ptr<pattern> make_pattern(socket_type type, pattern_host& host);
 

@@ -37,6 +37,12 @@ std::unique_ptr<pattern> make_pattern(socket_type type, pattern_host& host) {
   return nullptr;
 }
 
+std::optional<std::error_code> set_flag(bool& flag, std::int64_t v, int id) {
+  if (v != 0 && v != 1) return fail(errc::inval, cat("option ", id, " is 0 or 1"));
+  flag = v == 1;
+  return std::error_code{};
+}
+
 bool compatible(socket_type self, socket_type peer) noexcept {
   using t = socket_type;
   switch (self) {

@@ -41,12 +41,6 @@ namespace {
 constexpr std::byte sub_cmd{1};
 constexpr std::byte cancel_cmd{0};
 
-std::optional<std::error_code> set_flag(bool& flag, std::int64_t v, int id) {
-  if (v != 0 && v != 1) return fail(errc::inval, cat("option ", id, " is 0 or 1"));
-  flag = v == 1;
-  return std::error_code{};
-}
-
 // A frame kept by the pattern until it can go out or be handed up.
 struct held_frame {
   message msg;

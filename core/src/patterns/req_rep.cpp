@@ -29,12 +29,6 @@
 namespace shoal::detail {
 namespace {
 
-std::optional<std::error_code> set_flag(bool& flag, std::int64_t v, int id) {
-  if (v != 0 && v != 1) return fail(errc::inval, cat("option ", id, " is 0 or 1"));
-  flag = v == 1;
-  return std::error_code{};
-}
-
 class req_pattern final : public composite_pattern {
  public:
   explicit req_pattern(pattern_host& h) : composite_pattern(h) {
