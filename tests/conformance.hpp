@@ -21,9 +21,21 @@ namespace shoal {
 inline std::string fresh_endpoint(std::string_view scheme) {
   if (scheme == "inproc") return test::unique_endpoint("inproc", "conf");
   if (scheme == "shm") return test::unique_endpoint("shm", "conf");
+  if (scheme == "tcp") return "tcp://127.0.0.1:" + std::to_string(test::free_tcp_port());
+  if (scheme == "ipc") return test::unique_endpoint("ipc", "@shoal-conf");  // abstract: no file
   ADD_FAILURE() << "no conformance endpoint for transport '" << scheme << "'";
   return {};
 }
+
+// Transports whose connections pass through kernel socket buffers (tcp, ipc): messages a
+// receiver has not read may wait there, beyond any HWM. Tests of HWM behaviour shrink those
+// buffers (small_kernel_buffers) and allow for what they still hold (kernel_slack messages).
+inline bool through_kernel(std::string_view scheme) { return scheme == "tcp" || scheme == "ipc"; }
+inline void small_kernel_buffers(socket& s) {
+  EXPECT_FALSE(s.set(opt::sndbuf, 4096));
+  EXPECT_FALSE(s.set(opt::rcvbuf, 4096));
+}
+inline int kernel_slack(std::string_view scheme) { return through_kernel(scheme) ? 20'000 : 0; }
 
 inline std::vector<std::string> registered_schemes() {
   std::vector<std::string> out;

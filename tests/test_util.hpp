@@ -2,6 +2,9 @@
 // (never a bare sleep), and a scale factor that shrinks stress loops under sanitizers.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -35,6 +38,23 @@ inline std::string unique_name(std::string_view stem) {
 // An endpoint of `scheme` unique to this call ("inproc://t-123-4").
 inline std::string unique_endpoint(std::string_view scheme, std::string_view stem = "t") {
   return std::string(scheme) + "://" + unique_name(stem);
+}
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read, released): for
+// tests that must name a port before anything binds it (connect before bind).
+inline int free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  if (fd >= 0) ::close(fd);
+  return port;
 }
 
 // Polls `pred` until it holds or `timeout` passes; returns whether it held.

@@ -118,7 +118,15 @@ class pipe {
   virtual io_status read_view(viewed_frame& f) noexcept;
   virtual void release_view(viewed_frame& f) noexcept;
 
+  // The socket's thread is about to sleep (or to leave its event fd to a poller) until this pipe
+  // or another has something: a pipe whose data arrives through the kernel (tcp, ipc) asks to be
+  // woken then. Rings need nothing (their writer wakes the reader itself).
+  virtual void prepare_wait() noexcept {}
+
   // --- lifetime ---------------------------------------------------------------------------
+  // The socket's linger (ms, -1 forever) for a close(false) that follows: how long a pipe whose
+  // frames wait in this process (tcp, ipc) keeps sending them after the socket has closed.
+  virtual void linger(std::int64_t ms) noexcept { (void)ms; }
   // True once the peer has closed its end (it takes nothing more; what it sent may remain).
   [[nodiscard]] virtual bool peer_closed() noexcept = 0;
   // Closes this end: idempotent, non-blocking. With discard=true (linger 0) frames queued to

@@ -3,6 +3,7 @@
 #include "strings.hpp"
 
 #include <algorithm>
+#include <array>
 #include <climits>
 
 #include "endpoint.hpp"
@@ -28,6 +29,36 @@ constexpr int opt_shm_group_access = 1003;
 constexpr int opt_fragment = 1002;
 constexpr int opt_routing_id = 5;
 constexpr int opt_fd_events = 1005;
+
+// Integer options of connections through the kernel: id, field, range, and what the range means.
+struct net_option {
+  int id;
+  std::int64_t socket_options::*field;
+  std::int64_t min;
+  std::int64_t max;
+  const char* what;
+};
+constexpr std::array<net_option, 12> net_options{{
+    {21, &socket_options::reconnect_ivl_max_ms, 0, 3'600'000, "milliseconds from 0 (no backoff) to 3600000"},
+    {66, &socket_options::handshake_ivl_ms, 0, 3'600'000, "milliseconds from 0 (no limit) to 3600000"},
+    {75, &socket_options::heartbeat_ivl_ms, 0, 3'600'000, "milliseconds from 0 (off) to 3600000"},
+    {76, &socket_options::heartbeat_ttl_ms, 0, 6'553'500, "milliseconds from 0 to 6553500 (sent in tenths of a second)"},
+    {77, &socket_options::heartbeat_timeout_ms, -1, 3'600'000, "milliseconds, or -1 for heartbeat_ivl"},
+    {34, &socket_options::tcp_keepalive, -1, 1, "-1 (the system's), 0 or 1"},
+    {35, &socket_options::tcp_keepalive_cnt, -1, 1000, "a probe count, or -1 for the system's"},
+    {36, &socket_options::tcp_keepalive_idle, -1, 86'400, "seconds, or -1 for the system's"},
+    {37, &socket_options::tcp_keepalive_intvl, -1, 86'400, "seconds, or -1 for the system's"},
+    {42, &socket_options::ipv6, 0, 1, "0 or 1"},
+    {11, &socket_options::sndbuf, -1, INT_MAX, "bytes, or -1 for the system's"},
+    {12, &socket_options::rcvbuf, -1, INT_MAX, "bytes, or -1 for the system's"},
+}};
+
+const net_option* find_net_option(int id) noexcept {
+  for (const auto& o : net_options) {
+    if (o.id == id) return &o;
+  }
+  return nullptr;
+}
 
 // Options that belong to patterns (shoal/options.hpp): known ids, but not every socket type's.
 bool pattern_option(int id) noexcept {
@@ -219,6 +250,7 @@ void socket_core::remove_pipes(std::uint64_t origin) noexcept {
   for (auto it = pipes_.begin(); it != pipes_.end();) {
     if ((*it)->origin() == origin) {
       pattern_->detach(it->get());
+      (*it)->linger(opts_.linger_ms);
       (*it)->close(opts_.linger_ms == 0);
       retire(std::move(*it));
       it = pipes_.erase(it);
@@ -252,6 +284,7 @@ void socket_core::close() noexcept {
   const bool discard = opts_.linger_ms == 0;
   for (auto& p : pipes_) {
     pattern_->detach(p.get());
+    p->linger(opts_.linger_ms);
     p->close(discard);
   }
   pipes_.clear();
@@ -299,7 +332,7 @@ status socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
         st = op();
         return !st.again();
       },
-      [&] { return ctx_->terminated(); });
+      [&] { return ctx_->terminated(); }, [&] { prepare_wait(); });
   switch (out) {
     case wait_outcome::ready:
       return st;
@@ -566,6 +599,11 @@ std::error_code socket_core::set_int(int id, std::int64_t v) {
     case opt_routing_id:
       return fail(errc::inval, "option 5 (routing_id) is bytes: use set_bytes");
     default:
+      if (const net_option* o = find_net_option(id)) {
+        if (v < o->min || v > o->max) return bad_value(id, v, o->what);
+        opts_.*(o->field) = v;
+        return {};
+      }
       if (auto r = pattern_->set_option(id, v)) return *r;
       return unknown_option(id);
   }
@@ -614,6 +652,7 @@ result<std::int64_t> socket_core::get_int(int id) const {
     case opt_routing_id:
       return fail(errc::inval, "option 5 (routing_id) is bytes: use get_bytes");
     default:
+      if (const net_option* o = find_net_option(id)) return opts_.*(o->field);
       if (auto v = pattern_->get_option(id)) return *v;
       return unknown_option(id);
   }

@@ -36,6 +36,19 @@ struct socket_options {
   wait_strategy wait = wait_strategy::block;
   std::int64_t spin_ns = 20'000;
   std::int64_t reconnect_ivl_ms = 100;
+  // Connections through the kernel (tcp, ipc); ids and ranges in net_options (socket_core.cpp).
+  std::int64_t reconnect_ivl_max_ms = 0;
+  std::int64_t handshake_ivl_ms = 30'000;
+  std::int64_t heartbeat_ivl_ms = 0;
+  std::int64_t heartbeat_ttl_ms = 0;
+  std::int64_t heartbeat_timeout_ms = -1;  // -1: heartbeat_ivl
+  std::int64_t tcp_keepalive = -1;
+  std::int64_t tcp_keepalive_cnt = -1;
+  std::int64_t tcp_keepalive_idle = -1;
+  std::int64_t tcp_keepalive_intvl = -1;
+  std::int64_t ipv6 = 0;
+  std::int64_t sndbuf = -1;
+  std::int64_t rcvbuf = -1;
   bool shm_group_access = false;
   pipe_options pipe;       // fragment, maxmsgsize
   std::string routing_id;  // announced to peers (transports read it at bind/connect)
@@ -211,6 +224,11 @@ class socket_core final : public pattern_host {
   socket_core(std::shared_ptr<context_core> ctx, socket_type type);
   [[nodiscard]] std::error_code unknown_option(int id) const;
   void process_inbox() noexcept;
+  // Before the owner sleeps (or leaves its event fd armed): every pipe that must be asked to
+  // wake it is asked.
+  void prepare_wait() noexcept {
+    for (auto& p : pipes_) p->prepare_wait();
+  }
   void remove_pipes(std::uint64_t origin) noexcept;
   template <typename Op>
   status block(std::int64_t timeout_ms, Op&& op) noexcept;

@@ -36,6 +36,7 @@ int socket_core::sync_fd() noexcept {
   if ((ev & fd_events_) == 0) {
     if (w.fd_armed()) {
       // Empty already, and the next notification fills it: nothing to do, no syscall.
+      prepare_wait();
       fd_armed_ = true;
       update_gates();
       return ev;
@@ -52,6 +53,7 @@ int socket_core::sync_fd() noexcept {
     // come after the first look and before the arming (its notifier saw no armed bit).
     sys::eventfd_drain(fd);
     w.fd_arm();
+    prepare_wait();
     ev = current_events();
     if ((ev & fd_events_) == 0) {
       fd_armed_ = true;

@@ -108,6 +108,13 @@ class waiter {
   template <typename Ready, typename Stop>
   wait_outcome wait(wait_strategy strategy, std::int64_t spin_ns, std::int64_t deadline_ns, Ready&& ready,
                     Stop&& stop) noexcept {
+    return wait(strategy, spin_ns, deadline_ns, ready, stop, [] {});
+  }
+  // The same, calling before_sleep() before each sleep in the kernel (after it, ready() is
+  // checked once more): for sources that must be asked to notify (a tcp connection's reactor).
+  template <typename Ready, typename Stop, typename BeforeSleep>
+  wait_outcome wait(wait_strategy strategy, std::int64_t spin_ns, std::int64_t deadline_ns, Ready&& ready,
+                    Stop&& stop, BeforeSleep&& before_sleep) noexcept {
     // Poll a little before reading the clock: on a busy pipe most waits end within a few polls,
     // and a clock read costs more than a poll.
     for (unsigned i = 0; i < 64; ++i) {
@@ -138,6 +145,7 @@ class waiter {
     }
 
     for (;;) {
+      before_sleep();
       const std::uint32_t key = seq_.load(std::memory_order_acquire);
       state_.fetch_or(sleeping_bit, std::memory_order_seq_cst);
       sys::full_fence();  // pairs with notify()'s fence

@@ -23,6 +23,8 @@ enum class errc : int {
   notsup = 95,                // ENOTSUP: operation not supported by this socket type
   addrinuse = 98,             // EADDRINUSE
   addrnotavail = 99,          // EADDRNOTAVAIL
+  nodev = 19,                 // ENODEV: no such interface (tcp bind by interface name)
+  nametoolong = 36,           // ENAMETOOLONG: an ipc path longer than a Unix socket takes
   netdown = 100,              // ENETDOWN
   connreset = 104,            // ECONNRESET
   notconn = 107,              // ENOTCONN

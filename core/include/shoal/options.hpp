@@ -84,6 +84,30 @@ inline constexpr option<1002, bool, kind::boolean> fragment{};
 // The events that make socket::fd() readable: pollin (1, the default), pollout (2) or both (3);
 // 0 leaves it unreadable. A shoal::poller sets it to the events it watches the socket for.
 inline constexpr option<1005, int, kind::integer> fd_events{};
+// Connections through the kernel (tcp://, ipc://), with libzmq's ids and meanings.
+// Reconnect backoff: after each failed attempt the interval doubles up to this (0: no backoff).
+inline constexpr option<21, ms, kind::milliseconds> reconnect_ivl_max{};
+// A peer must finish the ZMTP handshake within this long (30 s; 0: no limit).
+inline constexpr option<66, ms, kind::milliseconds> handshake_ivl{};
+// Send a PING this often (0: never); the peer is dropped when nothing arrives for
+// heartbeat_timeout after a PING (default: heartbeat_ivl). heartbeat_ttl asks the peer to drop
+// this side after that long without traffic (sent in the PING; 0: no limit).
+inline constexpr option<75, ms, kind::milliseconds> heartbeat_ivl{};
+inline constexpr option<76, ms, kind::milliseconds> heartbeat_ttl{};
+inline constexpr option<77, ms, kind::milliseconds> heartbeat_timeout{};
+// TCP keepalive: -1 leaves the system's setting, 0 off, 1 on; the others (-1: the system's) set
+// the probe count, the idle seconds before probing and the seconds between probes.
+inline constexpr option<34, int, kind::integer> tcp_keepalive{};
+inline constexpr option<35, int, kind::integer> tcp_keepalive_cnt{};
+inline constexpr option<36, int, kind::integer> tcp_keepalive_idle{};
+inline constexpr option<37, int, kind::integer> tcp_keepalive_intvl{};
+// The kernel's send / receive buffer of each connection in bytes (SO_SNDBUF / SO_RCVBUF);
+// -1 leaves the system's (auto-tuned) size. Messages queued there count toward no HWM.
+inline constexpr option<11, int, kind::integer> sndbuf{};
+inline constexpr option<12, int, kind::integer> rcvbuf{};
+// tcp://*:port binds IPv6 and IPv4 (dual stack) instead of IPv4 only; host names may resolve
+// to IPv6 addresses.
+inline constexpr option<42, bool, kind::boolean> ipv6{};
 // Patterns (each applies to the socket types named; EINVAL on others).
 // The routing id this socket announces to its peers (ROUTER peers address it by it): 1 to 255
 // bytes, not starting with a zero byte (those are generated). Set before bind/connect.
