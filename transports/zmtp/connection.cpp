@@ -100,7 +100,7 @@ void zmtp_conn::start(std::span<const std::byte> early) {
   {
     std::lock_guard lock(mu_);
     const std::size_t n = std::min(early.size(), in_.size());
-    std::memcpy(in_.data(), early.data(), n);
+    if (n > 0) std::memcpy(in_.data(), early.data(), n);
     wpos_ = n;
   }
   // Raw `this` in the handlers: finish() removes them (under the guard) before the object dies.
