@@ -113,8 +113,8 @@ class waiter {
   // The same, calling before_sleep() before each sleep in the kernel (after it, ready() is
   // checked once more): for sources that must be asked to notify (a tcp connection's reactor).
   template <typename Ready, typename Stop, typename BeforeSleep>
-  wait_outcome wait(wait_strategy strategy, std::int64_t spin_ns, std::int64_t deadline_ns, Ready&& ready,
-                    Stop&& stop, BeforeSleep&& before_sleep) noexcept {
+  wait_outcome wait(wait_strategy strategy, std::int64_t spin_ns, std::int64_t deadline_ns, Ready&& ready, Stop&& stop,
+                    BeforeSleep&& before_sleep) noexcept {
     // Poll a little before reading the clock: on a busy pipe most waits end within a few polls,
     // and a clock read costs more than a poll.
     for (unsigned i = 0; i < 64; ++i) {

@@ -27,10 +27,9 @@ namespace {
 
 using namespace shoal;
 
-constexpr std::array<socket_type, 11> types{socket_type::pair,   socket_type::pub,  socket_type::sub,
-                                            socket_type::req,    socket_type::rep,  socket_type::dealer,
-                                            socket_type::router, socket_type::pull, socket_type::push,
-                                            socket_type::xpub,   socket_type::xsub};
+constexpr std::array<socket_type, 11> types{
+    socket_type::pair,   socket_type::pub,  socket_type::sub,  socket_type::req,  socket_type::rep, socket_type::dealer,
+    socket_type::router, socket_type::pull, socket_type::push, socket_type::xpub, socket_type::xsub};
 constexpr std::array<std::int64_t, 4> limits{-1, 0, 100, 64 * 1024};
 constexpr std::array<std::size_t, 4> pieces{1, 7, 64, SIZE_MAX};
 

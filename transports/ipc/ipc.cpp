@@ -33,7 +33,8 @@ std::string generated_path() {
 
 result<net_address> make_address(std::string_view path) {
   if (path.empty()) return fail(errc::inval, "ipc:// needs a path (or @name, or * to bind a fresh one)");
-  if (path.size() > max_path) return fail(errc::nametoolong, cat("ipc path is ", path.size(), " bytes; the limit is ", max_path));
+  if (path.size() > max_path)
+    return fail(errc::nametoolong, cat("ipc path is ", path.size(), " bytes; the limit is ", max_path));
   net_address a;
   auto* un = reinterpret_cast<sockaddr_un*>(&a.addr);
   un->sun_family = AF_UNIX;

@@ -38,11 +38,13 @@ std::error_code split(std::string_view a, host_port& out) {
   out.host = a.substr(0, colon);
   out.port = a.substr(colon + 1);
   if (!out.host.empty() && out.host.front() == '[') {
-    if (out.host.size() < 3 || out.host.back() != ']') return fail(errc::inval, cat("tcp address '", a, "' has an unclosed ["));
+    if (out.host.size() < 3 || out.host.back() != ']')
+      return fail(errc::inval, cat("tcp address '", a, "' has an unclosed ["));
     out.host = out.host.substr(1, out.host.size() - 2);
     out.bracketed = true;
   }
-  if (out.host.empty()) return fail(errc::inval, cat("tcp address '", a, "' has no host (use * to bind every interface)"));
+  if (out.host.empty())
+    return fail(errc::inval, cat("tcp address '", a, "' has no host (use * to bind every interface)"));
   if (out.port.empty()) return fail(errc::inval, cat("tcp address '", a, "' has no port"));
   if (out.port == "*") return {};
   unsigned v = 0;
@@ -125,7 +127,9 @@ bool lookup(std::string_view host, std::uint16_t port, bool ipv6, bool passive, 
   return true;
 }
 
-void set_int_opt(int fd, int level, int name, int value) noexcept { (void)setsockopt(fd, level, name, &value, sizeof value); }
+void set_int_opt(int fd, int level, int name, int value) noexcept {
+  (void)setsockopt(fd, level, name, &value, sizeof value);
+}
 
 class tcp_family final : public stream_family {
  public:
@@ -161,7 +165,8 @@ class tcp_family final : public stream_family {
     if (numeric(hp.host, port, a)) return a;
     if (!hp.bracketed && interface_address(hp.host, port, o.ipv6 != 0, a)) return a;
     if (!hp.bracketed && lookup(hp.host, port, o.ipv6 != 0, true, a)) return a;
-    return fail(errc::nodev, cat("tcp://", address, ": '", hp.host, "' is neither an address, an interface nor a host name"));
+    return fail(errc::nodev,
+                cat("tcp://", address, ": '", hp.host, "' is neither an address, an interface nor a host name"));
   }
 
   [[nodiscard]] result<net_address> resolve_connect(std::string_view address, const socket_options& o) const override {
@@ -199,7 +204,8 @@ class tcp_family final : public stream_family {
     if (o.tcp_keepalive == 1) {
       if (o.tcp_keepalive_cnt > 0) set_int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(o.tcp_keepalive_cnt));
       if (o.tcp_keepalive_idle > 0) set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(o.tcp_keepalive_idle));
-      if (o.tcp_keepalive_intvl > 0) set_int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(o.tcp_keepalive_intvl));
+      if (o.tcp_keepalive_intvl > 0)
+        set_int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(o.tcp_keepalive_intvl));
     }
   }
 };

@@ -7,10 +7,9 @@
 namespace shoal::zmtp {
 namespace {
 
-constexpr std::array<socket_type, 11> all_types{socket_type::pair,   socket_type::pub,    socket_type::sub,
-                                                socket_type::req,    socket_type::rep,    socket_type::dealer,
-                                                socket_type::router, socket_type::pull,   socket_type::push,
-                                                socket_type::xpub,   socket_type::xsub};
+constexpr std::array<socket_type, 11> all_types{
+    socket_type::pair,   socket_type::pub,  socket_type::sub,  socket_type::req,  socket_type::rep, socket_type::dealer,
+    socket_type::router, socket_type::pull, socket_type::push, socket_type::xpub, socket_type::xsub};
 
 std::uint8_t u8(std::byte b) noexcept { return static_cast<std::uint8_t>(b); }
 

@@ -34,11 +34,11 @@ inline constexpr std::size_t max_header = 9;
 [[nodiscard]] std::array<std::byte, greeting_size> make_greeting() noexcept;
 
 enum class greeting_status : std::uint8_t {
-  need_more,       // fewer bytes than the part checked so far
-  ok,              // a ZMTP 3.x NULL greeting
-  bad_signature,   // byte 0 is not 0xFF or byte 9 lacks bit 0: not ZMTP 3 (or not ZMTP at all)
-  old_version,     // major version below 3
-  bad_mechanism,   // a mechanism other than NULL (PLAIN, CURVE, or garbage)
+  need_more,      // fewer bytes than the part checked so far
+  ok,             // a ZMTP 3.x NULL greeting
+  bad_signature,  // byte 0 is not 0xFF or byte 9 lacks bit 0: not ZMTP 3 (or not ZMTP at all)
+  old_version,    // major version below 3
+  bad_mechanism,  // a mechanism other than NULL (PLAIN, CURVE, or garbage)
 };
 struct peer_greeting {
   std::uint8_t major = 0;
@@ -56,7 +56,7 @@ std::size_t write_header(std::byte* out, std::uint64_t size, std::uint8_t flags)
 [[nodiscard]] constexpr std::size_t header_size(std::uint64_t size) noexcept { return size > 255 ? 9 : 2; }
 
 enum class header_status : std::uint8_t {
-  need_more,      // fewer bytes than the header
+  need_more,  // fewer bytes than the header
   ok,
   reserved_bits,  // flag bits other than MORE / LONG / COMMAND
   more_command,   // COMMAND with MORE

@@ -354,7 +354,8 @@ io_status zmtp_conn::fill_big() noexcept {
       big_.cap = cap;
     }
     if (avail > 0 && rpos_ < wpos_) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>({need, wpos_ - rpos_, big_.cap - big_.have}));
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>({need, wpos_ - rpos_, big_.cap - big_.have}));
       std::memcpy(big_.data.get() + big_.have, in_.data() + rpos_, n);
       rpos_ += n;
       big_.have += n;
@@ -397,7 +398,8 @@ io_status zmtp_conn::pull(in_frame* out, pull_mode mode) noexcept {
       if (mode != pull_mode::take) return io_status::ok;
       const bool more = (big_.flags & zmtp::flag_more) != 0;
       auto* raw = big_.data.release();
-      message m(raw, static_cast<std::size_t>(big_.size), [](void* d, void*) noexcept { delete[] static_cast<std::byte*>(d); });
+      message m(raw, static_cast<std::size_t>(big_.size),
+                [](void* d, void*) noexcept { delete[] static_cast<std::byte*>(d); });
       big_ = {};
       msg_bytes_in_ = more ? msg_bytes_in_ : 0;
       deliver(*out, std::move(m), more);

@@ -131,11 +131,11 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   // Reactor side.
   void on_events(std::uint32_t events) noexcept;
   void tick() noexcept;
-  void service() noexcept;  // reads what arrived and answers commands at the head
-  void arm(bool in, bool out) noexcept;   // adds interest (takes the guard)
-  void update_interest() noexcept;        // guard held
-  void report_lost(int err) noexcept;     // any thread, without mu_
-  void after_unlock() noexcept;           // reports what the locked part found
+  void service() noexcept;               // reads what arrived and answers commands at the head
+  void arm(bool in, bool out) noexcept;  // adds interest (takes the guard)
+  void update_interest() noexcept;       // guard held
+  void report_lost(int err) noexcept;    // any thread, without mu_
+  void after_unlock() noexcept;          // reports what the locked part found
   void notify_owner() noexcept;
   void finish() noexcept;  // guard held: stop watching, close the fd
 
@@ -194,9 +194,9 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   std::atomic<bool> identity_known_{false};
   std::atomic<bool> lost_{false};
   std::atomic<bool> lost_reported_{false};
-  std::atomic<std::uint64_t> touches_{0};        // socket-thread calls (the owner is active)
-  std::atomic<std::int64_t> last_rx_ns_{0};      // anything received (heartbeat liveness)
-  std::atomic<std::int64_t> peer_ttl_ns_{0};     // from the peer's PINGs
+  std::atomic<std::uint64_t> touches_{0};     // socket-thread calls (the owner is active)
+  std::atomic<std::int64_t> last_rx_ns_{0};   // anything received (heartbeat liveness)
+  std::atomic<std::int64_t> peer_ttl_ns_{0};  // from the peer's PINGs
   std::atomic<std::int64_t> last_ping_ns_{0};
 };
 

@@ -47,13 +47,15 @@ std::size_t handshake::feed(std::span<const std::byte> in) {
       ++used;
       const header_status hs = parse_header(std::span<const std::byte>(header_.data(), header_have_), frame_);
       if (hs == header_status::need_more) continue;
-      if (hs != header_status::ok) return fail(event::protocol_error_zmtp_malformed_command_message, std::string(describe(hs)));
+      if (hs != header_status::ok)
+        return fail(event::protocol_error_zmtp_malformed_command_message, std::string(describe(hs)));
       if (!frame_.command()) {
         return fail(event::protocol_error_zmtp_invalid_sequence, "the peer sent a message before its READY command");
       }
       if (frame_.size > max_ready) {
-        return fail(event::protocol_error_zmtp_malformed_command_ready,
-                    detail::cat("the peer's first command is ", frame_.size, " bytes (READY may be at most ", max_ready, ")"));
+        return fail(
+            event::protocol_error_zmtp_malformed_command_ready,
+            detail::cat("the peer's first command is ", frame_.size, " bytes (READY may be at most ", max_ready, ")"));
       }
       have_header_ = true;
       body_.reserve(static_cast<std::size_t>(frame_.size));
@@ -76,9 +78,11 @@ void handshake::on_ready_frame() {
     return;
   }
   if (cmd.name == "ERROR") {
-    const std::size_t n = cmd.data.empty() ? 0 : std::min<std::size_t>(static_cast<std::uint8_t>(cmd.data[0]), cmd.data.size() - 1);
+    const std::size_t n =
+        cmd.data.empty() ? 0 : std::min<std::size_t>(static_cast<std::uint8_t>(cmd.data[0]), cmd.data.size() - 1);
     const std::string reason(reinterpret_cast<const char*>(cmd.data.data()) + (n > 0 ? 1 : 0), n);
-    (void)fail(event::protocol_error_zmtp_malformed_command_error, detail::cat("the peer refused the connection: ", reason));
+    (void)fail(event::protocol_error_zmtp_malformed_command_error,
+               detail::cat("the peer refused the connection: ", reason));
     return;
   }
   if (cmd.name != "READY") {
@@ -98,7 +102,8 @@ void handshake::on_ready_frame() {
     return;
   }
   peer_type_ = info.type;
-  if (info.has_identity) peer_identity_.assign(reinterpret_cast<const char*>(info.identity.data()), info.identity.size());
+  if (info.has_identity)
+    peer_identity_.assign(reinterpret_cast<const char*>(info.identity.data()), info.identity.size());
   st_ = state::done;
   body_.clear();
   body_.shrink_to_fit();

@@ -47,9 +47,17 @@ struct settings {
 
 settings settings_of(socket_core& s) {
   const socket_options& o = s.options();
-  return settings{s.type(),           o.routing_id,          o.sndhwm,           o.pipe.maxmsgsize,
-                  o.handshake_ivl_ms, o.heartbeat_ivl_ms,    o.heartbeat_ttl_ms, o.heartbeat_timeout_ms,
-                  o.reconnect_ivl_ms, o.reconnect_ivl_max_ms, o};
+  return settings{s.type(),
+                  o.routing_id,
+                  o.sndhwm,
+                  o.pipe.maxmsgsize,
+                  o.handshake_ivl_ms,
+                  o.heartbeat_ivl_ms,
+                  o.heartbeat_ttl_ms,
+                  o.heartbeat_timeout_ms,
+                  o.reconnect_ivl_ms,
+                  o.reconnect_ivl_max_ms,
+                  o};
 }
 
 // One connection in its handshake, on the reactor thread. `done` gets the connection; `failed`
@@ -59,8 +67,8 @@ class handshaker {
   using done_fn = std::function<void(int fd, const zmtp::handshake& hs, std::span<const std::byte> rest)>;
   using failed_fn = std::function<void()>;
 
-  handshaker(reactor& r, int fd, const settings& s, std::shared_ptr<event_sink> sink, std::string endpoint, done_fn done,
-             failed_fn failed)
+  handshaker(reactor& r, int fd, const settings& s, std::shared_ptr<event_sink> sink, std::string endpoint,
+             done_fn done, failed_fn failed)
       : r_(r),
         fd_(fd),
         hs_(s.type, s.identity),
@@ -182,9 +190,7 @@ zmtp_params params_for(socket_core& sock, const settings& s, const zmtp::handsha
   return p;
 }
 
-int open_socket(int family) noexcept {
-  return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-}
+int open_socket(int family) noexcept { return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
 
 // What every connection gets, whatever the family (which adds its own).
 void tune(const stream_family& f, int fd, const socket_options& o) noexcept {
@@ -205,7 +211,14 @@ class stream_listener final : public listener {
  public:
   stream_listener(socket_core& sock, reactor& r, const stream_family& f, net_address bound, std::string name,
                   std::uint64_t origin, int fd)
-      : sock_(sock), r_(r), f_(f), bound_(bound), name_(std::move(name)), origin_(origin), fd_(fd), s_(settings_of(sock)) {}
+      : sock_(sock),
+        r_(r),
+        f_(f),
+        bound_(bound),
+        name_(std::move(name)),
+        origin_(origin),
+        fd_(fd),
+        s_(settings_of(sock)) {}
   ~stream_listener() override { close(); }
   stream_listener(const stream_listener&) = delete;
   stream_listener& operator=(const stream_listener&) = delete;
@@ -295,8 +308,15 @@ class stream_listener final : public listener {
 class connector : public std::enable_shared_from_this<connector> {
  public:
   connector(socket_core& sock, reactor& r, const stream_family& f, std::string address, std::uint64_t origin)
-      : sock_(sock), r_(r), f_(f), address_(std::move(address)), endpoint_(cat(f.scheme(), "://", address_)),
-        origin_(origin), s_(settings_of(sock)), ivl_ms_(s_.reconnect_ivl_ms), sink_(sock.monitor_sink()) {}
+      : sock_(sock),
+        r_(r),
+        f_(f),
+        address_(std::move(address)),
+        endpoint_(cat(f.scheme(), "://", address_)),
+        origin_(origin),
+        s_(settings_of(sock)),
+        ivl_ms_(s_.reconnect_ivl_ms),
+        sink_(sock.monitor_sink()) {}
   ~connector() {
     auto g = r_.guard();
     stop_all();
@@ -401,7 +421,8 @@ class connector : public std::enable_shared_from_this<connector> {
   void failed_attempt(int err) {
     sys::close_fd(fd_);
     fd_ = -1;
-    if (err == ECONNREFUSED || err == ENOENT) sink_->emit(event::connect_delayed, static_cast<std::uint32_t>(err), endpoint_);
+    if (err == ECONNREFUSED || err == ENOENT)
+      sink_->emit(event::connect_delayed, static_cast<std::uint32_t>(err), endpoint_);
     schedule();
   }
 
@@ -513,14 +534,17 @@ result<std::unique_ptr<listener>> stream_transport::listen(socket_core& sock, st
   if (::bind(fd, a->sa(), a->len) != 0 || ::listen(fd, 256) != 0) {
     const int err = errno;
     sys::close_fd(fd);
-    if (err == EADDRINUSE) return fail(errc::addrinuse, cat(f_.scheme(), "://", address, " is already bound (by this or another process)"));
-    if (err == EADDRNOTAVAIL) return fail(errc::addrnotavail, cat(f_.scheme(), "://", address, ": no such local address"));
+    if (err == EADDRINUSE)
+      return fail(errc::addrinuse, cat(f_.scheme(), "://", address, " is already bound (by this or another process)"));
+    if (err == EADDRNOTAVAIL)
+      return fail(errc::addrnotavail, cat(f_.scheme(), "://", address, ": no such local address"));
     return fail(from_errno(err), cat("cannot bind ", f_.scheme(), "://", address));
   }
   net_address bound = *a;
   bound.len = sizeof bound.addr;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound.addr), &bound.len) != 0) bound = *a;
-  auto lis = std::make_unique<stream_listener>(sock, sock.context().state<reactor>(), f_, *a, f_.name(bound), origin, fd);
+  auto lis =
+      std::make_unique<stream_listener>(sock, sock.context().state<reactor>(), f_, *a, f_.name(bound), origin, fd);
   if (auto ec = lis->start()) return ec;
   return std::unique_ptr<listener>(std::move(lis));
 }

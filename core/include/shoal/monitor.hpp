@@ -66,9 +66,9 @@ inline constexpr std::uint32_t protocol_error_zmtp_unexpected_command = 0x100000
 inline constexpr std::uint32_t protocol_error_zmtp_invalid_sequence = 0x10000002;  // e.g. data before READY
 inline constexpr std::uint32_t protocol_error_zmtp_malformed_command_unspecified = 0x10000011;
 inline constexpr std::uint32_t protocol_error_zmtp_malformed_command_message = 0x10000012;  // a bad frame
-inline constexpr std::uint32_t protocol_error_zmtp_malformed_command_error = 0x10000015;  // the peer sent ERROR
+inline constexpr std::uint32_t protocol_error_zmtp_malformed_command_error = 0x10000015;    // the peer sent ERROR
 inline constexpr std::uint32_t protocol_error_zmtp_malformed_command_ready = 0x10000016;
-inline constexpr std::uint32_t protocol_error_zmtp_invalid_metadata = 0x10000018;  // e.g. incompatible socket types
+inline constexpr std::uint32_t protocol_error_zmtp_invalid_metadata = 0x10000018;    // e.g. incompatible socket types
 inline constexpr std::uint32_t protocol_error_zmtp_mechanism_mismatch = 0x11000002;  // not NULL, or not ZMTP 3
 
 // The value of handshake_failed_auth: a ZAP-style status code (authentication failure). shm://
