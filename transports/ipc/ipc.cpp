@@ -26,7 +26,7 @@ constexpr std::size_t max_path = sizeof(sockaddr_un::sun_path) - 1;
 
 std::string generated_path() {
   static std::atomic<unsigned> counter{0};
-  const char* dir = std::getenv("TMPDIR");
+  const char* dir = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): nothing here sets it
   const std::string base = dir != nullptr && *dir != '\0' ? dir : "/tmp";
   return cat(base, "/shoal-ipc-", getpid(), "-", counter.fetch_add(1), "-", sys::now_ns() % 1'000'000'000);
 }

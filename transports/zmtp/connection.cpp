@@ -22,22 +22,22 @@ namespace {
 
 // A frame body up to this size is copied into the output buffer; a larger one goes out by
 // reference (its message is kept until the kernel has taken it).
-constexpr std::size_t copy_max = 8 * 1024;
+constexpr std::size_t copy_max = std::size_t{8} * 1024;
 // A sender that ends a message within this long of the last one is streaming: its messages
 // are batched (flushed at batch_bytes, or by the reactor flush_delay_ns after the first).
 constexpr std::int64_t streaming_gap_ns = 10'000;
-constexpr std::size_t batch_bytes = 32 * 1024;
+constexpr std::size_t batch_bytes = std::size_t{32} * 1024;
 constexpr std::int64_t flush_delay_ns = 20'000;
 // A frame larger than the input buffer is received into its own buffer, which starts at this
 // size and doubles as bytes arrive: a peer that announces a huge frame and sends nothing costs
 // no more than this.
-constexpr std::size_t big_initial = 256 * 1024;
+constexpr std::size_t big_initial = std::size_t{256} * 1024;
 // The reactor looks after a connection whose socket is not being called this often (answers
 // PINGs, sees the peer go), or at the heartbeat interval when that is shorter.
 constexpr std::int64_t idle_tick_ns = 250'000'000;
 constexpr int max_iov = 64;
 // Commands are small (PING carries at most 18 bytes); a longer one is an attack on memory.
-constexpr std::uint64_t max_command = 32 * 1024;
+constexpr std::uint64_t max_command = std::uint64_t{32} * 1024;
 
 bool is_sub(socket_type t) noexcept { return t == socket_type::sub || t == socket_type::xsub; }
 bool is_pub(socket_type t) noexcept { return t == socket_type::pub || t == socket_type::xpub; }
@@ -134,7 +134,7 @@ void zmtp_conn::append_small(const void* data, std::size_t n) {
   if (out_.empty() || out_.back().is_big || !out_.back().open) {
     segment s;
     s.start = queued_;
-    s.bytes.reserve(std::max<std::size_t>(n, 16 * 1024));
+    s.bytes.reserve(std::max<std::size_t>(n, std::size_t{16} * 1024));
     out_.push_back(std::move(s));
   }
   out_.back().bytes.append(static_cast<const char*>(data), n);

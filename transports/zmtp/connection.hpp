@@ -88,7 +88,7 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   [[nodiscard]] const zmtp_params& params() const noexcept { return p_; }
 
   // Test hook: frames the decoder refused, connections lost (any thread).
-  static constexpr std::size_t input_buffer = 64 * 1024;
+  static constexpr std::size_t input_buffer = std::size_t{64} * 1024;
 
  private:
   zmtp_conn(int fd, reactor& r, zmtp_params params);

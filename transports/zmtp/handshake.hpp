@@ -21,7 +21,7 @@ namespace shoal::zmtp {
 
 class handshake {
  public:
-  static constexpr std::size_t max_ready = 64 * 1024;
+  static constexpr std::size_t max_ready = std::size_t{64} * 1024;
 
   enum class state : std::uint8_t { greeting, ready, done, failed };
 
