@@ -117,6 +117,13 @@ zmtp_conn::~zmtp_conn() {
   }
 }
 
+void zmtp_conn::release_self() noexcept {
+  // Not here, maybe inside one of its own handlers: a timer drops the last reference later.
+  if (!self_) return;
+  auto keep = std::move(self_);
+  (void)r_.after(0, [keep] {});
+}
+
 void zmtp_conn::finish() noexcept {
   if (finished_) return;
   finished_ = true;
@@ -605,8 +612,7 @@ void zmtp_conn::on_events(std::uint32_t ev) noexcept {
     if (closing_ && (flushed_ >= committed_ || write_failed_)) {
       // Lingering, and everything went out (or cannot): done.
       finish();
-      auto keep = std::move(self_);
-      (void)r_.after(0, [keep] {});
+      release_self();
       return;
     }
   }
@@ -617,8 +623,7 @@ void zmtp_conn::on_events(std::uint32_t ev) noexcept {
       // Lingering: the peer went away, nothing more will be taken.
       if ((ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
         finish();
-        auto keep = std::move(self_);
-        (void)r_.after(0, [keep] {});
+        release_self();
         return;
       }
     } else {
@@ -707,8 +712,7 @@ void zmtp_conn::close(bool discard, std::int64_t linger_ms) noexcept {
     linger_timer_ = r_.after(ms_to_ns(linger_ms), [this] {
       linger_timer_ = 0;
       finish();
-      auto keep = std::move(self_);
-      (void)r_.after(0, [keep] {});
+      release_self();
     });
   }
 }

@@ -137,7 +137,8 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   void report_lost(int err) noexcept;    // any thread, without mu_
   void after_unlock() noexcept;          // reports what the locked part found
   void notify_owner() noexcept;
-  void finish() noexcept;  // guard held: stop watching, close the fd
+  void finish() noexcept;        // guard held: stop watching, close the fd
+  void release_self() noexcept;  // guard held: a lingering connection lets go of itself
 
   int fd_;
   reactor& r_;
