@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "shoal/context.hpp"
@@ -36,6 +38,28 @@ inline void small_kernel_buffers(socket& s) {
   EXPECT_FALSE(s.set(opt::rcvbuf, 4096));
 }
 inline int kernel_slack(std::string_view scheme) { return through_kernel(scheme) ? 20'000 : 0; }
+
+// Calls `try_send(i)` (true when message i went through without waiting) until it is refused
+// or `limit` went through; returns how many did. Through the kernel, room keeps coming back for
+// a while after a refusal (the reactor flushes, the kernel moves bytes to the peer, whose
+// reactor may read some while its application is idle), so there it retries until 50 ms pass
+// without room: then the next try is refused for good.
+template <typename F>
+int fill_until_refused(std::string_view scheme, int limit, F&& try_send) {
+  using clock = std::chrono::steady_clock;
+  int sent = 0;
+  auto progress = clock::now();
+  while (sent < limit) {
+    if (try_send(sent)) {
+      ++sent;
+      progress = clock::now();
+      continue;
+    }
+    if (!through_kernel(scheme) || clock::now() - progress > std::chrono::milliseconds(50)) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return sent;
+}
 
 inline std::vector<std::string> registered_schemes() {
   std::vector<std::string> out;
