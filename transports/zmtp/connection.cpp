@@ -32,9 +32,15 @@ constexpr std::int64_t flush_delay_ns = 20'000;
 // size and doubles as bytes arrive: a peer that announces a huge frame and sends nothing costs
 // no more than this.
 constexpr std::size_t big_initial = std::size_t{256} * 1024;
-// The reactor looks after a connection whose socket is not being called this often (answers
-// PINGs, sees the peer go), or at the heartbeat interval when that is shorter.
+// The reactor looks after a connection whose socket's thread has stopped reading (answers
+// PINGs, sees the peer go). It checks every idle_tick_ns, or more often: at our heartbeat
+// interval, at a quarter of the interval between the peer's PINGs (so a peer that times out
+// at its interval gets its PONG in time), and in the first second of a connection, when
+// ticks start at first_tick_ns and double (a peer's first PING comes one interval after the
+// handshake). A socket idle between two ticks gets EPOLLIN watched until it calls again.
 constexpr std::int64_t idle_tick_ns = 250'000'000;
+constexpr std::int64_t first_tick_ns = 20'000'000;
+constexpr std::int64_t min_tick_ns = 5'000'000;
 constexpr int max_iov = 64;
 // Commands are small (PING carries at most 18 bytes); a longer one is an attack on memory.
 constexpr std::uint64_t max_command = std::uint64_t{32} * 1024;
@@ -49,8 +55,9 @@ std::int64_t ms_to_ns(std::int64_t ms) noexcept { return ms * 1'000'000; }
 std::shared_ptr<zmtp_conn> zmtp_conn::make(int fd, reactor& r, zmtp_params params, std::span<const std::byte> early) {
   std::shared_ptr<zmtp_conn> c(new zmtp_conn(fd, r, std::move(params)));
   c->identity_known_.store(true, std::memory_order_release);
+  c->take_early(early);
   auto g = r.guard();
-  c->start(early);
+  c->start();
   return c;
 }
 
@@ -66,7 +73,10 @@ void zmtp_conn::attach(int fd, const zmtp_params& peer, std::span<const std::byt
     return;
   }
   {
+    // The early bytes go in before the socket is published: from here the socket's thread may
+    // recv() on its own, and what it reads must land after them.
     std::lock_guard lock(mu_);
+    take_early_locked(early);
     fd_ = fd;
     p_.peer = peer.peer;
     p_.peer_minor = peer.peer_minor;
@@ -76,7 +86,7 @@ void zmtp_conn::attach(int fd, const zmtp_params& peer, std::span<const std::byt
   }
   peer_type_.store(peer.peer, std::memory_order_release);
   identity_known_.store(true, std::memory_order_release);
-  start(early);
+  start();
   if (closing_) {
     // The socket closed before the connection was up, lingering: send what it queued, then go.
     r_.cancel(tick_timer_);
@@ -96,18 +106,41 @@ zmtp_conn::zmtp_conn(int fd, reactor& r, zmtp_params params) : fd_(fd), r_(r), p
   last_rx_ns_.store(sys::now_ns(), std::memory_order_relaxed);
 }
 
-void zmtp_conn::start(std::span<const std::byte> early) {
-  {
-    std::lock_guard lock(mu_);
-    const std::size_t n = std::min(early.size(), in_.size());
-    if (n > 0) std::memcpy(in_.data(), early.data(), n);
-    wpos_ = n;
-  }
+void zmtp_conn::take_early(std::span<const std::byte> early) {
+  std::lock_guard lock(mu_);
+  take_early_locked(early);
+}
+
+void zmtp_conn::take_early_locked(std::span<const std::byte> early) {
+  // The handshaker reads at most a buffer's worth past the READY.
+  const std::size_t n = std::min(early.size(), in_.size() - wpos_);
+  if (n > 0) std::memcpy(in_.data() + wpos_, early.data(), n);
+  wpos_ += n;
+}
+
+void zmtp_conn::start() {
   // Raw `this` in the handlers: finish() removes them (under the guard) before the object dies.
   token_ = r_.add(fd_, EPOLLRDHUP, [this](std::uint32_t ev) { on_events(ev); });
   update_interest();  // what was asked for before the socket was there (a pending connection)
-  const std::int64_t hb = ms_to_ns(p_.heartbeat_ivl_ms);
-  tick_timer_ = r_.after(hb > 0 ? std::min(hb, idle_tick_ns) : idle_tick_ns, [this] { tick(); });
+  {
+    std::lock_guard lock(mu_);
+    last_peer_ping_ns_ = sys::now_ns();  // the peer's heartbeat timer starts about now
+  }
+  tick_step_ns_ = first_tick_ns;
+  tick_timer_ = r_.after(next_tick_ns(), [this] { tick(); });
+}
+
+std::int64_t zmtp_conn::next_tick_ns() noexcept {
+  std::int64_t t = idle_tick_ns;
+  if (tick_step_ns_ < idle_tick_ns) {
+    t = tick_step_ns_;
+    tick_step_ns_ *= 2;
+  }
+  const std::int64_t ivl = ms_to_ns(p_.heartbeat_ivl_ms);
+  if (ivl > 0) t = std::min(t, ivl);
+  const std::int64_t gap = peer_ping_gap_ns_.load(std::memory_order_relaxed);
+  if (gap > 0) t = std::min(t, std::max(gap / 4, min_tick_ns));
+  return t;
 }
 
 zmtp_conn::~zmtp_conn() {
@@ -171,7 +204,6 @@ void zmtp_conn::commit_message_locked() {
 }
 
 io_status zmtp_conn::write(out_frame& f) noexcept {
-  touch();
   bool flush_now = false;
   bool schedule = false;
   {
@@ -254,7 +286,6 @@ void zmtp_conn::rollback() noexcept {
 }
 
 bool zmtp_conn::writable() noexcept {
-  touch();
   std::lock_guard lock(mu_);
   return eof_ || broken_ || write_failed_ || !full_locked();  // (write() answers closed)
 }
@@ -433,7 +464,7 @@ io_status zmtp_conn::pull(in_frame* out, pull_mode mode) noexcept {
     const bool complete = hs == zmtp::header_status::ok && avail.size() - h.length >= h.size;
     if (!complete) {
       if (hs == zmtp::header_status::ok && !h.command() && h.length + h.size > in_.size()) {
-        if (mode == pull_mode::commands) return io_status::again;  // data at the head
+        if (mode == pull_mode::commands) return io_status::ok;  // data at the head
         // Too large for the buffer: receive it into its own, grown as its bytes arrive.
         big_.active = true;
         big_.size = h.size;
@@ -462,7 +493,7 @@ io_status zmtp_conn::pull(in_frame* out, pull_mode mode) noexcept {
       const bool sub = cmd.name == "SUBSCRIBE";
       if ((sub || cmd.name == "CANCEL") && is_pub(p_.ours)) {
         // Handed to the pattern as the message a ZMTP 3.0 peer would have sent.
-        if (mode != pull_mode::take) return mode == pull_mode::peek ? io_status::ok : io_status::again;
+        if (mode != pull_mode::take) return io_status::ok;  // (commands: data at the head)
         message m(1 + cmd.data.size());
         m.data()[0] = sub ? std::byte{1} : std::byte{0};
         if (!cmd.data.empty()) std::memcpy(m.data() + 1, cmd.data.data(), cmd.data.size());
@@ -477,6 +508,9 @@ io_status zmtp_conn::pull(in_frame* out, pull_mode mode) noexcept {
           continue;
         }
         peer_ttl_ns_.store(std::int64_t{ping.ttl_ds} * 100'000'000, std::memory_order_relaxed);
+        const std::int64_t now = sys::now_ns();
+        peer_ping_gap_ns_.store(now - last_peer_ping_ns_, std::memory_order_relaxed);
+        last_peer_ping_ns_ = now;
         if (!in_message_out_) {
           std::string pong;
           zmtp::append_command(pong, "PONG", ping.context);
@@ -491,7 +525,7 @@ io_status zmtp_conn::pull(in_frame* out, pull_mode mode) noexcept {
       rpos_ += h.length + body.size();
       continue;
     }
-    if (mode == pull_mode::commands) return io_status::again;
+    if (mode == pull_mode::commands) return io_status::ok;  // data at the head
     if (mode == pull_mode::peek) return io_status::ok;
     rpos_ += h.length + body.size();
     msg_bytes_in_ = h.more() ? msg_bytes_in_ + h.size : 0;
@@ -589,13 +623,17 @@ void zmtp_conn::update_interest() noexcept {
   r_.modify(token_, ev);
 }
 
-void zmtp_conn::service() noexcept {
+bool zmtp_conn::service() noexcept {
+  io_status st{};
   {
     std::lock_guard lock(mu_);
     (void)fill();
-    (void)pull(nullptr, pull_mode::commands);
+    st = pull(nullptr, pull_mode::commands);
   }
   after_unlock();
+  // Data at the head waits for the socket's thread (notified): watching the socket meanwhile
+  // would only wake the reactor again and again for bytes it must not take.
+  return st == io_status::again;
 }
 
 void zmtp_conn::on_events(std::uint32_t ev) noexcept {
@@ -627,14 +665,14 @@ void zmtp_conn::on_events(std::uint32_t ev) noexcept {
         return;
       }
     } else {
-      service();
+      const bool more = service();
       notify_owner();
       if ((ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
         // The peer closed its end: what it sent before may still be read.
         report_lost(ECONNRESET);
       }
-      // While the application is not calling, keep answering as traffic arrives.
-      if (idle_armed_ && touches_.load(std::memory_order_relaxed) == touched_at_tick_) want_in_ = true;
+      // While the application is not reading, keep answering as traffic arrives.
+      if (more && idle_armed_ && touches_.load(std::memory_order_relaxed) == touched_at_tick_) want_in_ = true;
     }
   }
   update_interest();
@@ -649,8 +687,7 @@ void zmtp_conn::tick() noexcept {
   touched_at_tick_ = touches;
   idle_armed_ = idle;
   if (idle) {
-    service();
-    want_in_ = true;
+    want_in_ = service();
     update_interest();
   }
   const std::int64_t since_rx = now - last_rx_ns_.load(std::memory_order_relaxed);
@@ -684,7 +721,7 @@ void zmtp_conn::tick() noexcept {
     }
   }
   if (lost_.load(std::memory_order_acquire)) return;
-  tick_timer_ = r_.after(ivl > 0 ? std::min(ivl, idle_tick_ns) : idle_tick_ns, [this] { tick(); });
+  tick_timer_ = r_.after(next_tick_ns(), [this] { tick(); });
 }
 
 void zmtp_conn::close(bool discard, std::int64_t linger_ms) noexcept {

@@ -92,7 +92,10 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
 
  private:
   zmtp_conn(int fd, reactor& r, zmtp_params params);
-  void start(std::span<const std::byte> early);  // guard held
+  void start();  // guard held
+  // Message bytes the handshaker read past the peer's READY (at most its 4 KiB read).
+  void take_early(std::span<const std::byte> early);
+  void take_early_locked(std::span<const std::byte> early);  // mu_ held
 
   // Output (any thread). A segment is bytes (headers and small bodies, appended while the
   // segment is open) or one large body held by reference.
@@ -118,7 +121,8 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   [[nodiscard]] bool full_locked() const noexcept {              // mu_ held: at the HWM
     return p_.sndhwm > 0 && msg_ends_.size() >= static_cast<std::size_t>(p_.sndhwm);
   }
-  // The socket's thread was here (only it writes the count, so no atomic add is needed).
+  // The socket's thread read (only it writes the count, so no atomic add is needed). Writes
+  // do not count: a thread that only sends leaves the input, PINGs included, to the reactor.
   void touch() noexcept { touches_.store(touches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
   // Input (mu_ held).
@@ -131,7 +135,10 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   // Reactor side.
   void on_events(std::uint32_t events) noexcept;
   void tick() noexcept;
-  void service() noexcept;               // reads what arrived and answers commands at the head
+  // Reads what arrived and answers the commands at the head; false when data is at the head
+  // (for the socket's thread) or the connection is gone, so there is no point in watching.
+  bool service() noexcept;
+  std::int64_t next_tick_ns() noexcept;  // guard held
   void arm(bool in, bool out) noexcept;  // adds interest (takes the guard)
   void update_interest() noexcept;       // guard held
   void report_lost(int err) noexcept;    // any thread, without mu_
@@ -161,8 +168,9 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   bool eof_ = false;                // the peer closed its end (or the socket failed)
   bool broken_ = false;             // the peer broke the protocol
   int lost_err_ = 0;
-  bool lost_pending_ = false;  // report_lost() is due once mu_ is released
-  bool pong_pending_ = false;  // output to flush once mu_ is released
+  bool lost_pending_ = false;           // report_lost() is due once mu_ is released
+  bool pong_pending_ = false;           // output to flush once mu_ is released
+  std::int64_t last_peer_ping_ns_ = 0;  // (the start of the connection before the first)
 
   // Output, guarded by mu_.
   std::deque<segment> out_;
@@ -188,6 +196,7 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   bool closing_ = false;  // the pipe closed; flushing what is left (linger)
   bool finished_ = false;
   std::uint64_t touched_at_tick_ = 0;
+  std::int64_t tick_step_ns_ = 0;    // grows from first_tick_ns to idle_tick_ns
   std::shared_ptr<zmtp_conn> self_;  // while lingering
 
   // Any thread.
@@ -195,9 +204,10 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   std::atomic<bool> identity_known_{false};
   std::atomic<bool> lost_{false};
   std::atomic<bool> lost_reported_{false};
-  std::atomic<std::uint64_t> touches_{0};     // socket-thread calls (the owner is active)
-  std::atomic<std::int64_t> last_rx_ns_{0};   // anything received (heartbeat liveness)
-  std::atomic<std::int64_t> peer_ttl_ns_{0};  // from the peer's PINGs
+  std::atomic<std::uint64_t> touches_{0};          // socket-thread reads (the owner takes input)
+  std::atomic<std::int64_t> peer_ping_gap_ns_{0};  // between the peer's last two PINGs
+  std::atomic<std::int64_t> last_rx_ns_{0};        // anything received (heartbeat liveness)
+  std::atomic<std::int64_t> peer_ttl_ns_{0};       // from the peer's PINGs
   std::atomic<std::int64_t> last_ping_ns_{0};
 };
 
