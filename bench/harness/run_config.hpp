@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include "shoal/error.hpp"
 #include "shoal/options.hpp"
@@ -49,10 +50,14 @@ struct run_config {
 // errc::inval (with a detail) for a run that cannot measure anything: no timed message, or
 // (throughput without warm-up) fewer than two.
 // The timing side's pause before a round trip (cfg.gap_ns): polls `now` until `ticks` have passed.
+// A pause over 1 ms (the idle-gap rows) sleeps all but its last 200 us first, so that the
+// timing side leaves its CPU idle as an idle application would.
 template <typename Clock>
 void busy_gap(const Clock& clock, std::uint64_t ticks) noexcept {
   if (ticks == 0) return;
   const std::uint64_t end = clock.now() + ticks;
+  const double ns = clock.to_ns(ticks);
+  if (ns > 1e6) std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<std::int64_t>(ns - 200'000)));
   while (clock.now() < end) {
   }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
 
 namespace shoal::bench {
@@ -53,6 +54,26 @@ summary median_of(const std::vector<summary>& runs) {
   m.mean = field(&summary::mean);
   m.samples = static_cast<std::size_t>(field(&summary::samples));
   return m;
+}
+
+std::vector<double> cdf_sorted(const std::vector<double>& sorted) {
+  std::vector<double> out;
+  if (sorted.empty()) return out;
+  for (const double p : cdf_percentiles) out.push_back(p == 0 ? sorted.front() : percentile_sorted(sorted, p));
+  return out;
+}
+
+std::vector<double> median_cdf(const std::vector<std::vector<double>>& runs) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < std::size(cdf_percentiles); ++i) {
+    std::vector<double> v;
+    for (const auto& r : runs) {
+      if (r.size() == std::size(cdf_percentiles)) v.push_back(r[i]);
+    }
+    if (v.empty()) return {};
+    out.push_back(median(std::move(v)));
+  }
+  return out;
 }
 
 }  // namespace shoal::bench

@@ -30,4 +30,13 @@ struct summary {
 // Field-by-field median of summaries from repeated runs (samples: the median count).
 [[nodiscard]] summary median_of(const std::vector<summary>& runs);
 
+// The percentiles a latency CDF is drawn from (0: the minimum, 100: the maximum), and their
+// values over sorted samples (nearest rank), one per point.
+inline constexpr double cdf_percentiles[] = {0,  1,  5,  10, 20,   30,   40,   50,    60,    70,     80,
+                                             90, 95, 97, 99, 99.5, 99.7, 99.9, 99.95, 99.99, 99.999, 100};
+[[nodiscard]] std::vector<double> cdf_sorted(const std::vector<double>& sorted);
+
+// Point-by-point median of CDFs from repeated runs (empty ones skipped).
+[[nodiscard]] std::vector<double> median_cdf(const std::vector<std::vector<double>>& runs);
+
 }  // namespace shoal::bench

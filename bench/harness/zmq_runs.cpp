@@ -4,6 +4,7 @@
 // the same whether the sides are threads (one context) or processes (a context in each).
 #include <zmq.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -77,9 +78,13 @@ std::error_code time_round_trips(zmq::socket_t& s, const run_config& cfg, std::v
   return guarded("PAIR timing", [&]() -> std::error_code {
     const tick_clock& clock = tick_clock::get();
     const std::uint64_t total = cfg.warmup + cfg.count;
+    // The pause before each round trip (cfg.gap_ns), as in shoal_latency: the idle-gap rows.
+    const auto gap =
+        static_cast<std::uint64_t>(static_cast<double>(std::max<std::int64_t>(cfg.gap_ns, 0)) * clock.ghz());
     zmq::message_t msg(cfg.size);
     std::memset(msg.data(), 0x5a, msg.size());
     for (std::uint64_t i = 0; i < total; ++i) {
+      busy_gap(clock, gap);
       const std::uint64_t t0 = clock.now();
       (void)s.send(msg, zmq::send_flags::none);
       (void)s.recv(msg, zmq::recv_flags::none);

@@ -160,6 +160,38 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
     }
   }
 
+  // --- the SPSC ring limit, idle gaps, pyzmq (no targets) ---
+  const auto ring = find_row(plan, "limit.spsc_ring");
+  const auto shoal_64 = find_row(plan, "shoal.inproc.thr.64");
+  if (ring && shoal_64) {
+    finding f = ratio(*shoal_64, "shoal msg/s / SPSC ring msg/s at 64 B", "x ring");
+    per_round(f, plan, {*shoal_64, *ring}, [&](std::size_t r) { return rate(*shoal_64, r) / rate(*ring, r); });
+    out.push_back(f);
+  }
+  const auto idle_shoal = find_row(plan, "shoal.inproc.rtt.idle");
+  const auto idle_zmq = find_row(plan, "libzmq.inproc.rtt.idle");
+  if (idle_shoal && idle_zmq) {
+    out.push_back(p50_ratio(*idle_zmq, *idle_zmq, *idle_shoal, "idle gaps: libzmq RTT p50 / shoal RTT p50", "x shoal"));
+  }
+  if (const auto block = find_row(plan, "shoal.inproc.rtt.idle.block"); block && idle_zmq) {
+    out.push_back(p50_ratio(*block, *block, *idle_zmq, "idle gaps: shoal block RTT p50 / libzmq RTT p50", "x libzmq"));
+  }
+  for (const char* t : {"inproc", "ipc"}) {
+    const std::string tr(t);
+    const auto py_rtt = find_row(plan, "pyzmq." + tr + ".rtt");
+    const auto zmq_rtt_row = find_row(plan, "libzmq." + tr + ".rtt");
+    if (py_rtt && zmq_rtt_row) {
+      out.push_back(p50_ratio(*py_rtt, *py_rtt, *zmq_rtt_row, "pyzmq " + tr + " RTT p50 / libzmq RTT p50", "x libzmq"));
+    }
+    const auto py_thr = find_row(plan, "pyzmq." + tr + ".thr.64");
+    const auto zmq_thr = find_row(plan, "libzmq." + tr + ".thr.64");
+    if (py_thr && zmq_thr) {
+      finding f = ratio(*py_thr, "pyzmq " + tr + " msg/s / libzmq msg/s at 64 B", "x libzmq");
+      per_round(f, plan, {*py_thr, *zmq_thr}, [&](std::size_t r) { return rate(*py_thr, r) / rate(*zmq_thr, r); });
+      out.push_back(f);
+    }
+  }
+
   // --- socket patterns (no targets) ---
   for (std::size_t row = 0; row < plan.size(); ++row) {
     const measurement& m = plan[row];

@@ -14,8 +14,10 @@
 #include "harness/futex_rtt.hpp"
 #include "harness/memcpy_bandwidth.hpp"
 #include "harness/pattern_runs.hpp"
+#include "harness/pyzmq_runs.hpp"
 #include "harness/shoal_latency.hpp"
 #include "harness/shoal_throughput.hpp"
+#include "harness/spsc_ring_limit.hpp"
 #include "harness/zmq_runs.hpp"
 
 namespace shoal::bench {
@@ -92,6 +94,8 @@ measurement make_limit(limit_kind kind, const run_config& base, std::uint64_t si
       m.cfg.warmup = std::max<std::uint64_t>(count / 10, 1);
       m.key = "limit.memcpy." + std::to_string(size);
       m.label = "limit: memcpy " + format_size(size);
+      break;
+    case limit_kind::spsc_ring:  // two threads of one process: make_ring_limit()
       break;
   }
   return m;
@@ -185,6 +189,65 @@ void add_pattern_section(std::vector<measurement>& plan, const suite_options& o)
   add_pattern_rows(plan, o, topics, false);
 }
 
+// --- The ring limit, the idle-gap round trips and the pyzmq section ---
+
+constexpr const char* section_idle = "idle gaps: one round trip every 10 ms (two threads, inproc://)";
+constexpr const char* section_pyzmq =
+    "pyzmq (python3-zmq, timed in Python) as a peer: two threads (inproc://), two processes (ipc://, tcp://)";
+
+measurement make_ring_limit(const run_config& base, std::uint64_t count) {
+  measurement m = make(impl::limit, metric::thr, base, 64, count);
+  m.limit = limit_kind::spsc_ring;
+  m.key = "limit.spsc_ring";
+  m.label = "limit: SPSC ring, 64 B slots";
+  return m;
+}
+
+measurement make_idle(impl who, const run_config& base, const suite_options& o, wait_strategy wait) {
+  measurement m = make_inproc(who, metric::rtt, base, 64, o.idle_count);
+  m.section = section_idle;
+  m.cfg.gap_ns = o.idle_gap_ns;
+  m.cfg.warmup = std::max<std::uint64_t>(o.idle_count / 10, 3);
+  m.cfg.wait = wait;
+  m.key += ".idle";
+  m.label += " idle";
+  if (who == impl::shoal) {
+    m.label += " " + std::string(to_string(wait));
+    if (wait != o.wait) m.key += "." + std::string(to_string(wait));
+  }
+  return m;
+}
+
+void add_idle_section(std::vector<measurement>& plan, const suite_options& o, const run_config& base) {
+  plan.push_back(make_idle(impl::shoal, base, o, o.wait));
+  // The library's default wait strategy (block after a 20 us spin), what most users run.
+  if (o.wait != wait_strategy::block) plan.push_back(make_idle(impl::shoal, base, o, wait_strategy::block));
+  if (o.libzmq) plan.push_back(make_idle(impl::libzmq, base, o, o.wait));
+}
+
+measurement make_pyzmq(metric what, const run_config& base, const std::string& transport, std::uint64_t count) {
+  measurement m = make(impl::pyzmq, what, base, 64, count);
+  m.section = section_pyzmq;
+  const std::string pid = std::to_string(getpid());
+  m.cfg.endpoint = transport == "inproc" ? "inproc://shoal-bench-pyzmq"
+                   : transport == "ipc"  ? "ipc://@shoal-bench-pyzmq-" + pid
+                                         : "tcp://127.0.0.1:*";
+  m.cfg.procs = transport != "inproc";
+  m.key = "pyzmq." + transport + (what == metric::rtt ? ".rtt" : ".thr.64");
+  m.label = "pyzmq " + transport + (what == metric::rtt ? " PAIR RTT 64 B" : " PUSH/PULL 64 B");
+  return m;
+}
+
+void add_pyzmq_section(std::vector<measurement>& plan, const suite_options& o, const run_config& base) {
+  const std::string why = pyzmq_unavailable_reason();
+  if (!why.empty()) {
+    std::fprintf(stderr, "shoal-bench: the pyzmq section is skipped: %s\n", why.c_str());
+    return;
+  }
+  for (const char* t : {"inproc", "ipc", "tcp"}) plan.push_back(make_pyzmq(metric::rtt, base, t, o.pyzmq_rtt_count));
+  for (const char* t : {"inproc", "ipc", "tcp"}) plan.push_back(make_pyzmq(metric::thr, base, t, o.pyzmq_thr_count));
+}
+
 std::string error_text(const std::error_code& ec) {
   std::string s = ec.message();
   if (!error_detail().empty()) s.append(": ").append(error_detail());
@@ -193,11 +256,13 @@ std::string error_text(const std::error_code& ec) {
 
 result<std::vector<double>> run_rtt(const measurement& m) {
   if (m.who == impl::limit) return m.limit == limit_kind::futex ? futex_rtt(m.cfg) : cache_line_rtt(m.cfg);
+  if (m.who == impl::pyzmq) return pyzmq_latency(m.cfg);
   return m.who == impl::shoal ? shoal_latency(m.cfg) : zmq_latency(m.cfg);
 }
 
 result<throughput_result> run_thr(const measurement& m) {
-  if (m.who == impl::limit) return memcpy_bandwidth(m.cfg);
+  if (m.who == impl::limit) return m.limit == limit_kind::spsc_ring ? spsc_ring_limit(m.cfg) : memcpy_bandwidth(m.cfg);
+  if (m.who == impl::pyzmq) return pyzmq_throughput(m.cfg);
   return m.who == impl::shoal ? shoal_throughput(m.cfg) : zmq_throughput(m.cfg);
 }
 
@@ -225,6 +290,14 @@ summary measurement::median_rtt() const {
     if (r.ok) ok.push_back(r.rtt);
   }
   return median_of(ok);
+}
+
+std::vector<double> measurement::median_cdf() const {
+  std::vector<std::vector<double>> ok;
+  for (const round_value& r : rounds) {
+    if (r.ok) ok.push_back(r.cdf);
+  }
+  return shoal::bench::median_cdf(ok);
 }
 
 double measurement::median_msgs_per_s() const {
@@ -271,7 +344,9 @@ std::string format_size(std::uint64_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
-std::vector<measurement> make_plan(const suite_options& o) {
+namespace {
+
+std::vector<measurement> make_base_plan(const suite_options& o) {
   run_config base;
   base.cpu_a = o.cpu_a;
   base.cpu_b = o.cpu_b;
@@ -335,6 +410,27 @@ std::vector<measurement> make_plan(const suite_options& o) {
   return plan;
 }
 
+}  // namespace
+
+std::vector<measurement> make_plan(const suite_options& o) {
+  std::vector<measurement> plan = make_base_plan(o);
+  if (o.only_patterns) return plan;
+  run_config base;
+  base.cpu_a = o.cpu_a;
+  base.cpu_b = o.cpu_b;
+  base.wait = o.wait;
+  if (o.ring_limit) {
+    // Right before shoal's inproc throughput rows, which it is compared with.
+    auto first_thr = std::find_if(plan.begin(), plan.end(), [](const measurement& m) {
+      return m.who == impl::shoal && m.what == metric::thr && !m.cfg.procs;
+    });
+    plan.insert(first_thr, make_ring_limit(base, thr_count_for(o, 64)));
+  }
+  if (o.idle) add_idle_section(plan, o, base);
+  if (o.pyzmq) add_pyzmq_section(plan, o, base);
+  return plan;
+}
+
 bool run_once(measurement& m) {
   round_value v;
   std::error_code ec;
@@ -348,7 +444,8 @@ bool run_once(measurement& m) {
   } else if (m.what == metric::rtt) {
     auto r = run_rtt(m);
     if (r) {
-      v.rtt = summarize(*r);
+      v.rtt = summarize(*r);  // sorts the samples
+      v.cdf = cdf_sorted(*r);
     } else {
       ec = r.error();
     }

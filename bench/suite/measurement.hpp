@@ -14,19 +14,22 @@
 
 namespace shoal::bench {
 
-enum class impl { limit, shoal, libzmq };
+// pyzmq: Debian's python3-zmq driven by bench/harness/pyzmq_bench.py (a Python user's libzmq).
+enum class impl { limit, shoal, libzmq, pyzmq };
 // pattern: a socket-pattern run (pattern_runs.hpp), whose figure is a message or request rate.
 enum class metric { rtt, thr, pattern };
-// What a limit row measures: cache-line ping-pong, futex wait/wake ping-pong (rtt), or memcpy
-// bandwidth (thr: one "message" is one copy of a cfg.size block).
-enum class limit_kind { cache_line, futex, memcpy };
+// What a limit row measures: cache-line ping-pong, futex wait/wake ping-pong (rtt), memcpy
+// bandwidth (thr: one "message" is one copy of a cfg.size block), or a bare SPSC ring of 64 B
+// slots between two threads (thr: one message per slot).
+enum class limit_kind { cache_line, futex, memcpy, spsc_ring };
 
 struct round_value {
   bool ok = false;
-  bool na = false;        // not applicable: the path refused the message size (EMSGSIZE)
-  summary rtt;            // metric::rtt
-  throughput_result thr;  // metric::thr
-  pattern_result pat;     // metric::pattern
+  bool na = false;          // not applicable: the path refused the message size (EMSGSIZE)
+  summary rtt;              // metric::rtt
+  std::vector<double> cdf;  // metric::rtt: the round trips at stats' cdf_percentiles
+  throughput_result thr;    // metric::thr
+  pattern_result pat;       // metric::pattern
 };
 
 // Medians across rounds of what a pattern row reports besides its rate.
@@ -53,7 +56,8 @@ struct measurement {
   [[nodiscard]] bool any_ok() const noexcept;
   // No round succeeded and at least one was not applicable.
   [[nodiscard]] bool not_applicable() const noexcept;
-  [[nodiscard]] summary median_rtt() const;  // across the rounds that succeeded
+  [[nodiscard]] summary median_rtt() const;              // across the rounds that succeeded
+  [[nodiscard]] std::vector<double> median_cdf() const;  // point by point, across those rounds
   [[nodiscard]] double median_msgs_per_s() const;
   [[nodiscard]] double median_mb_per_s() const;
   [[nodiscard]] pattern_medians median_pattern() const;  // metric::pattern
@@ -70,6 +74,9 @@ struct measurement {
 // --no-patterns; alone with --patterns-only), threads of one process: PUB/SUB fan-out per
 // subscriber count, DEALER/ROUTER per window, REQ/REP, then topic matching (inproc only), each
 // configuration as shoal inproc, libzmq inproc, shoal shm, libzmq ipc, back to back.
+// Then (not with --patterns-only) the SPSC ring limit before shoal's inproc throughput rows,
+// the idle-gap round trips (one message every o.idle_gap_ns: shoal spin and block, libzmq;
+// inproc) and the pyzmq section (inproc/ipc/tcp RTT and 64 B throughput), unless switched off.
 [[nodiscard]] std::vector<measurement> make_plan(const suite_options& o);
 
 // Runs `m` once more (appending a round); prints nothing. False on failure (m.error set); a

@@ -22,14 +22,43 @@ json_object thr_json(double msgs_per_s, double mb_per_s) {
   return o;
 }
 
+// The latency CDF of a round-trip row (median across rounds, point by point): the percentile
+// points and the round trip in ns at each, for plots.
+json_object cdf_json(const std::vector<double>& ns) {
+  std::vector<std::string> pts;
+  std::vector<std::string> vals;
+  for (const double p : cdf_percentiles) pts.push_back(json_number(p));
+  for (const double v : ns) vals.push_back(json_number(v));
+  json_object o;
+  o.add_array("percentiles", pts).add_array("ns", vals);
+  return o;
+}
+
+// Where the sides ran: the suite's two CPUs, and which side each is (for the JSON file).
+json_object placement_json(const suite_options& o) {
+  json_object p;
+  p.add_array("cpus", {std::to_string(o.cpu_a), std::to_string(o.cpu_b)});
+  p.add("timing_side_cpu", o.cpu_a).add("peer_cpu", o.cpu_b);
+  p.add("threads",
+        "every run pins its timing (binding, receiving, publishing) side to the first CPU and its peer "
+        "(connecting, echoing, sending, subscribing) to the second; two-process runs pin each process "
+        "the same way; memcpy runs on the first");
+  return p;
+}
+
 const char* impl_name(const measurement& m) {
   switch (m.who) {
     case impl::limit:
-      return m.limit == limit_kind::cache_line ? "cache-line" : m.limit == limit_kind::futex ? "futex" : "memcpy";
+      return m.limit == limit_kind::cache_line ? "cache-line"
+             : m.limit == limit_kind::futex    ? "futex"
+             : m.limit == limit_kind::memcpy   ? "memcpy"
+                                               : "spsc-ring";
     case impl::shoal:
       return "shoal";
     case impl::libzmq:
       return "libzmq";
+    case impl::pyzmq:
+      return "pyzmq";
   }
   return "?";
 }
@@ -104,7 +133,7 @@ json_object measurement_json(const measurement& m) {
   if (m.who != impl::limit) {
     o.add("endpoint", m.cfg.endpoint).add("pattern", m.what == metric::rtt ? "PAIR" : "PUSH/PULL");
     o.add("size", m.cfg.size);
-  } else if (memcpy) {
+  } else if (memcpy || m.limit == limit_kind::spsc_ring) {
     o.add("size", m.cfg.size);
   }
   if (m.who == impl::shoal) {
@@ -130,6 +159,7 @@ json_object measurement_json(const measurement& m) {
     if (m.not_applicable()) o.add("na", m.na);
   } else if (m.what == metric::rtt) {
     o.add("median", rtt_json(m.median_rtt()));
+    o.add("cdf", cdf_json(m.median_cdf()));
   } else {
     o.add("median", thr_json(m.median_msgs_per_s(), m.median_mb_per_s()));
   }
@@ -141,6 +171,7 @@ json_object measurement_json(const measurement& m) {
 json_object finding_json(const finding& f) {
   json_object o;
   o.add("name", f.name).add("row", f.row).add("rounds", f.rounds);
+  o.add("short_name", f.short_name).add("is_ratio", f.is_ratio);
   if (f.rounds > 0) {
     o.add("value", f.value);
   } else {
@@ -162,6 +193,7 @@ bool write_json(const suite_options& o, const run_facts& facts, const std::vecto
   doc.add_array("cpus", {std::to_string(o.cpu_a), std::to_string(o.cpu_b)});
   doc.add("wait", std::string(to_string(o.wait))).add("procs", o.procs).add("seconds", facts.seconds);
   doc.add("machine", to_json(facts.machine));
+  doc.add("placement", placement_json(o));
   std::vector<std::string> results;
   results.reserve(plan.size());
   for (const measurement& m : plan) results.push_back(measurement_json(m).str());

@@ -54,7 +54,8 @@ std::string stats_cells(const measurement& m) {
            cell(requests ? "-" : num("%.1f", m.median_mb_per_s()), w_mb);
   }
   // memcpy: copies per second say nothing; the bandwidth is the figure.
-  const std::string rate = m.who == impl::limit ? "-" : rate_text(m.median_msgs_per_s());
+  const bool memcpy = m.who == impl::limit && m.limit == limit_kind::memcpy;
+  const std::string rate = memcpy ? "-" : rate_text(m.median_msgs_per_s());
   return s + cell("-", w_max) + cell(rate, w_rate) + cell(num("%.1f", m.median_mb_per_s()), w_mb);
 }
 

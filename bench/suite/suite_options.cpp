@@ -15,7 +15,10 @@ void apply_full(suite_options& o) {
   o.rounds = 5;
   o.rtt_count = 1'000'000;
   o.thr_count = 10'000'000;
-  o.sizes = {64, 128, 512, 1024, 10240, 65536};  // + the seeds' own sizes (ANCHORS.md)
+  o.sizes = {64, 128, 512, 1024, 10240, 65536};  // with the seeds' own sizes (ANCHORS.md)
+  o.idle_count = 500;
+  o.pyzmq_rtt_count = 20'000;
+  o.pyzmq_thr_count = 1'000'000;
   o.slow_rtt_count = 50'000;
   o.proc_bytes = std::uint64_t{4} << 30;
   o.pattern_time = std::chrono::milliseconds(1000);
@@ -68,13 +71,17 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       o.patterns = false;
       continue;
     }
+    if (arg == "--no-idle" || arg == "--no-pyzmq" || arg == "--no-ring") {
+      (arg == "--no-idle" ? o.idle : arg == "--no-pyzmq" ? o.pyzmq : o.ring_limit) = false;
+      continue;
+    }
     if (arg == "--patterns-only") {
       o.only_patterns = true;
       continue;
     }
     const bool takes_value = arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--sizes" ||
                              arg == "--cpus" || arg == "--wait" || arg == "--json" || arg == "--slow-rtt-count" ||
-                             arg == "--pattern-ms" || arg == "--topics";
+                             arg == "--pattern-ms" || arg == "--topics" || arg == "--idle-count";
     if (!takes_value) {
       error = "unknown option '" + std::string(arg) + "'";
       return std::nullopt;
@@ -84,7 +91,14 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       return std::nullopt;
     }
     const std::string_view value(argv[++i]);
-    if (arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--slow-rtt-count") {
+    if (arg == "--idle-count") {
+      const auto n = parse_u64(value);
+      if (!n || *n == 0 || *n > 100'000) {
+        error = bad(arg, value);
+        return std::nullopt;
+      }
+      o.idle_count = *n;
+    } else if (arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--slow-rtt-count") {
       const auto n = parse_u64(value);
       if (!n || *n == 0 || (arg == "--rounds" && *n > 1000)) {
         error = bad(arg, value);
@@ -151,14 +165,16 @@ const char* suite_usage() noexcept {
          "  ipc://) between two processes; then the socket patterns between threads; repeated in\n"
          "  interleaved rounds; prints medians.\n"
          "  --quick            3 rounds, 200k round trips (10k where both sides sleep, and for\n"
-         "                     libzmq), 2M messages at 64 B, at most 512 MiB per process run (default)\n"
-         "  --full             5 rounds, 1M round trips (50k), 10M messages, at most 4 GiB, inproc\n"
-         "                     sizes 64,128,512,1024,10240,65536\n"
+         "                     libzmq), 2M messages at 64 B, at most 512 MiB per process run, 100\n"
+         "                     idle-gap round trips, pyzmq 2k round trips and 200k messages (default)\n"
+         "  --full             5 rounds, 1M round trips (50k), 10M messages, at most 4 GiB, 500\n"
+         "                     idle-gap round trips, pyzmq 20k round trips and 1M messages\n"
          "  --rounds N         rounds (each runs every measurement once)\n"
          "  --rtt-count N      timed round trips per busy-polling latency run\n"
          "  --slow-rtt-count N timed round trips of the futex, sleeping shm:// and libzmq runs\n"
          "  --thr-count N      messages per throughput run up to 512 B (half to 16 KiB, a tenth above)\n"
-         "  --sizes A,B,...    inproc throughput payload sizes in bytes (default 64,1024,65536)\n"
+         "  --sizes A,B,...    inproc throughput payload sizes in bytes (default\n"
+         "                     64,128,512,1024,10240,65536)\n"
          "  --cpus A,B         the two CPUs (default: the first two this process may use)\n"
          "  --wait W           shoal's wait strategy: spin (default), spin_yield, block\n"
          "  --no-libzmq        skip the libzmq reference runs\n"
@@ -170,6 +186,11 @@ const char* suite_usage() noexcept {
          "  --pattern-ms N     measuring time of each pattern run (quick 150, full 1000; the\n"
          "                     warm-up before it: quick 40, full 200, a quarter of N when given)\n"
          "  --topics N         subscriptions of the topic-matching run (default 10000, at most 50000)\n"
+         "  --no-ring          skip the SPSC ring limit (bare ring of 64 B slots, two threads)\n"
+         "  --no-idle          skip the idle-gap round trips (one message every 10 ms; shoal spin\n"
+         "                     and block, libzmq; inproc)\n"
+         "  --idle-count N     timed idle-gap round trips per round (quick 100, full 500)\n"
+         "  --no-pyzmq         skip the pyzmq section (inproc, ipc, tcp RTT; 64 B throughput)\n"
          "  --json FILE        also write all results and a machine description to FILE\n";
 }
 

@@ -15,9 +15,9 @@ namespace shoal::bench {
 struct suite_options {
   std::string mode = "quick";  // "quick" or "full": the defaults below depend on it
   int rounds = 3;
-  std::uint64_t rtt_count = 200'000;                  // timed round trips per latency run
-  std::uint64_t thr_count = 2'000'000;                // messages per throughput run at <= 512 B (fewer above)
-  std::vector<std::uint64_t> sizes{64, 1024, 65536};  // throughput payload sizes
+  std::uint64_t rtt_count = 200'000;    // timed round trips per latency run
+  std::uint64_t thr_count = 2'000'000;  // messages per throughput run at <= 512 B (fewer above)
+  std::vector<std::uint64_t> sizes{64, 128, 512, 1024, 10240, 65536};  // throughput payload sizes
   int cpu_a = 0;
   int cpu_b = 1;
   wait_strategy wait = wait_strategy::spin;
@@ -40,6 +40,16 @@ struct suite_options {
   std::vector<int> subscribers{1, 2, 4};  // fan-out sizes
   std::vector<int> windows{1, 32};        // DEALER requests outstanding
   int topics = 10'000;                    // subscriptions of the topic-matching run
+  // The SPSC ring limit (a bare ring of 64 B slots between the two CPUs).
+  bool ring_limit = true;
+  // Idle-gap round trips: one message every idle_gap_ns, idle_count timed per round.
+  bool idle = true;
+  std::uint64_t idle_count = 100;
+  std::int64_t idle_gap_ns = 10'000'000;
+  // pyzmq as a peer (Debian's python3-zmq; skipped with a message when it is missing).
+  bool pyzmq = true;
+  std::uint64_t pyzmq_rtt_count = 2'000;
+  std::uint64_t pyzmq_thr_count = 200'000;
 };
 
 // Messages for a throughput run of `size` bytes: thr_count up to 512 B, half up to 16 KiB, a
