@@ -207,7 +207,7 @@ measurement make_idle(impl who, const run_config& base, const suite_options& o, 
   measurement m = make_inproc(who, metric::rtt, base, 64, o.idle_count);
   m.section = section_idle;
   m.cfg.gap_ns = o.idle_gap_ns;
-  m.cfg.warmup = std::max<std::uint64_t>(o.idle_count / 10, 3);
+  m.cfg.warmup = 3;  // each costs a gap too
   m.cfg.wait = wait;
   m.key += ".idle";
   m.label += " idle";
@@ -424,7 +424,8 @@ std::vector<measurement> make_plan(const suite_options& o) {
     auto first_thr = std::find_if(plan.begin(), plan.end(), [](const measurement& m) {
       return m.who == impl::shoal && m.what == metric::thr && !m.cfg.procs;
     });
-    plan.insert(first_thr, make_ring_limit(base, thr_count_for(o, 64)));
+    // Ten times shoal's count: the ring moves a slot in a few ns, and a run of ~1 ms is noise.
+    plan.insert(first_thr, make_ring_limit(base, 10 * thr_count_for(o, 64)));
   }
   if (o.idle) add_idle_section(plan, o, base);
   if (o.pyzmq) add_pyzmq_section(plan, o, base);

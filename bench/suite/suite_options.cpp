@@ -34,9 +34,9 @@ std::string bad(std::string_view what, std::string_view value) {
 }  // namespace
 
 std::uint64_t thr_count_for(const suite_options& o, std::uint64_t size) noexcept {
-  if (size <= 512) return o.thr_count;
-  if (size <= std::uint64_t{16} * 1024) return o.thr_count / 2;
-  return o.thr_count / 10;
+  if (size <= 64) return o.thr_count;
+  if (size <= 2048) return o.thr_count / 4;
+  return o.thr_count / 20;
 }
 
 std::uint64_t proc_count_for(const suite_options& o, std::uint64_t size) noexcept {
@@ -151,8 +151,8 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
     error = "--patterns-only and --no-patterns exclude each other";
     return std::nullopt;
   }
-  if (o.thr_count < 20) {
-    error = "--thr-count must be at least 20";
+  if (o.thr_count < 40) {
+    error = "--thr-count must be at least 40";
     return std::nullopt;
   }
   return o;
@@ -172,7 +172,7 @@ const char* suite_usage() noexcept {
          "  --rounds N         rounds (each runs every measurement once)\n"
          "  --rtt-count N      timed round trips per busy-polling latency run\n"
          "  --slow-rtt-count N timed round trips of the futex, sleeping shm:// and libzmq runs\n"
-         "  --thr-count N      messages per throughput run up to 512 B (half to 16 KiB, a tenth above)\n"
+         "  --thr-count N      messages per throughput run at 64 B (a quarter to 2 KiB, a twentieth above)\n"
          "  --sizes A,B,...    inproc throughput payload sizes in bytes (default\n"
          "                     64,128,512,1024,10240,65536)\n"
          "  --cpus A,B         the two CPUs (default: the first two this process may use)\n"
