@@ -34,12 +34,12 @@ std::string quote(const std::string& s) {
 
 // Runs the script; its stdout in `out`. Its stderr goes to ours (the suite's progress stream).
 std::error_code run_script(const char* kind, const run_config& cfg, std::string& out) {
-  std::string cmd = quote(SHOAL_BENCH_PYTHON) + " " + quote(SHOAL_BENCH_PYZMQ_SCRIPT) + " " + kind + " " +
+  std::string cmd = quote(pyzmq_python()) + " " + quote(SHOAL_BENCH_PYZMQ_SCRIPT) + " " + kind + " " +
                     quote(cfg.endpoint) + " " + std::to_string(cfg.size) + " " + std::to_string(cfg.count) + " " +
                     std::to_string(cfg.warmup) + " " + std::to_string(cfg.cpu_a) + " " + std::to_string(cfg.cpu_b) +
                     " " + std::to_string(std::max<std::int64_t>(cfg.gap_ns, 0));
   std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return fail(errc::proto, "cannot start " + std::string(SHOAL_BENCH_PYTHON));
+  if (p == nullptr) return fail(errc::proto, "cannot start " + std::string(pyzmq_python()));
   char buf[65536];
   std::size_t n = 0;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
@@ -65,14 +65,18 @@ std::vector<double> numbers(const std::string& text) {
 
 }  // namespace
 
-const char* pyzmq_python() noexcept { return SHOAL_BENCH_PYTHON; }
+const char* pyzmq_python() noexcept {
+  // Read on the main thread before any run starts (no concurrent setenv).
+  const char* env = std::getenv("SHOAL_BENCH_PYTHON");  // NOLINT(concurrency-mt-unsafe)
+  return env != nullptr && *env != '\0' ? env : SHOAL_BENCH_PYTHON;
+}
 const char* pyzmq_script() noexcept { return SHOAL_BENCH_PYZMQ_SCRIPT; }
 
 std::string pyzmq_unavailable_reason() {
-  const std::string cmd = quote(SHOAL_BENCH_PYTHON) + " -c 'import zmq' >/dev/null 2>&1";
+  const std::string cmd = quote(pyzmq_python()) + " -c 'import zmq' >/dev/null 2>&1";
   const int status = std::system(cmd.c_str());  // NOLINT(cert-env33-c): a fixed command line
   if (status == 0) return {};
-  return std::string(SHOAL_BENCH_PYTHON) + " cannot import zmq (install Debian's python3-zmq)";
+  return std::string(pyzmq_python()) + " cannot import zmq (install Debian's python3-zmq)";
 }
 
 result<std::vector<double>> pyzmq_latency(const run_config& cfg) {

@@ -15,7 +15,7 @@ namespace shoal::bench {
 
 // "" when the interpreter can import zmq, else why not (for the suite's "skipped" message).
 [[nodiscard]] std::string pyzmq_unavailable_reason();
-// The interpreter and the script it runs.
+// The interpreter (SHOAL_BENCH_PYTHON in the environment, else the build's) and the script it runs.
 [[nodiscard]] const char* pyzmq_python() noexcept;
 [[nodiscard]] const char* pyzmq_script() noexcept;
 

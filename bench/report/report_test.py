@@ -40,6 +40,21 @@ def run_suite(binary, path):
     return p.returncode == 0
 
 
+def check_pyzmq_missing(binary, path):
+    """With an interpreter that cannot import zmq, the pyzmq section is skipped, saying why."""
+    env = dict(os.environ, SHOAL_BENCH_PYTHON="/nonexistent/python3")
+    args = [binary, "--rounds", "1", "--rtt-count", "200", "--thr-count", "2000", "--no-procs", "--no-patterns",
+            "--no-idle", "--no-libzmq", "--json", path]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+    check(p.returncode == 0, f"without pyzmq: exit {p.returncode}: {p.stderr[-2000:]}")
+    check("the pyzmq section is skipped: /nonexistent/python3 cannot import zmq (install Debian's python3-zmq)"
+          in p.stderr, f"without pyzmq: no clear message in {p.stderr[-2000:]!r}")
+    if p.returncode == 0:
+        with open(path) as f:
+            keys = [r["key"] for r in json.load(f)["results"]]
+        check(not any(k.startswith("pyzmq.") for k in keys), f"without pyzmq: rows {keys}")
+
+
 def check_json(doc):
     m = doc.get("machine", {})
     for k in ("cpu_model", "cores", "pus", "numa_nodes", "packages", "kernel"):
@@ -158,7 +173,8 @@ def main():
         html_path = os.path.join(scratch, f"report-{os.getpid()}.html")
         for name, step in (("json", lambda: check_json(doc)),
                            ("report", lambda: check_report(json_path, html_path, doc)),
-                           ("compare", lambda: check_compare(json_path, scratch, doc))):
+                           ("compare", lambda: check_compare(json_path, scratch, doc)),
+                           ("pyzmq missing", lambda: check_pyzmq_missing(binary, json_path + ".nopy"))):
             before = len(failures)
             step()
             ok = len(failures) == before

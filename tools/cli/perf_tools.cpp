@@ -177,6 +177,11 @@ int failed(const perf_args& a, const char* what, std::error_code ec) {
   return exit_failed;
 }
 
+std::error_code pin(const perf_args& a) {
+  if (a.cpu < 0) return {};
+  return pin_current_thread(a.cpu);
+}
+
 // This end's context, socket and a reader of its monitor (disconnections only).
 struct perf_end {
   context ctx;
@@ -206,6 +211,9 @@ std::error_code open_end(perf_end& e, const perf_args& a, socket_type type, bool
   } else if (auto ec = e.sock.connect(a.endpoint)) {
     return ec;
   }
+  // Pinned only now: the context's background thread (tcp/ipc/shm), started by the bind or
+  // connect, keeps the CPUs it inherited instead of sharing this end's.
+  if (auto ec = pin(a)) return fail(ec, "--cpus " + std::to_string(a.cpu));
   return {};
 }
 
@@ -216,11 +224,6 @@ bool await_peer_leaving(perf_end& e, const perf_args& a) {
   if (e.monitor.set(opt::rcvtimeo, opt::ms(a.linger_ms))) return false;
   auto ev = recv_monitor_event(e.monitor);
   return ev && ev->id == event::disconnected;
-}
-
-std::error_code pin(const perf_args& a) {
-  if (a.cpu < 0) return {};
-  return pin_current_thread(a.cpu);
 }
 
 std::error_code wrong_size(std::size_t got, std::size_t want) {
@@ -356,7 +359,6 @@ int run_perf_tool(int argc, char** argv) {
     std::fprintf(stderr, "shoal %s: %s\n%s", argv[1], error.c_str(), perf_tools_usage());
     return exit_usage;
   }
-  if (auto ec = pin(*a)) return failed(*a, "--cpus", ec);
   (void)bench::tick_clock::get();  // calibrate before anything is timed
   switch (a->r) {
     case role::local_lat:
