@@ -18,7 +18,7 @@ except ImportError as e:
     print(f"pyzmq is not installed (Debian package python3-zmq): {e}", file=sys.stderr)
     sys.exit(3)
 
-TIMEOUT_MS = int(os.environ.get("SHOAL_PYZMQ_TIMEOUT_MS", "60000"))
+TIMEOUT_MS = int(os.environ.get("SHOAL_PYZMQ_TIMEOUT_MS", "30000"))
 
 
 def pin(cpu):
@@ -39,7 +39,10 @@ def timing_rtt(sock, size, count, warmup, gap_ns):
                 pass
         t0 = now()
         sock.send(msg)
-        got = sock.recv()
+        try:
+            got = sock.recv()
+        except zmq.Again:
+            raise RuntimeError(f"no echo of round trip {i + 1} of {warmup + count} in {TIMEOUT_MS} ms") from None
         t1 = now()
         if len(got) != size:
             raise RuntimeError(f"echo of {len(got)} bytes, expected {size}")
@@ -57,7 +60,10 @@ def receive(sock, count, warmup):
     start_after = max(warmup, 1)
     t0 = 0.0
     for i in range(warmup + count):
-        sock.recv()
+        try:
+            sock.recv()
+        except zmq.Again:
+            raise RuntimeError(f"message {i + 1} of {warmup + count} did not come in {TIMEOUT_MS} ms") from None
         if i + 1 == start_after:
             t0 = time.perf_counter()
     timed = count if warmup else count - 1
