@@ -119,7 +119,7 @@ def latency_cdfs(rows):
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"p{100 * y:g}"))
         ax.yaxis.set_minor_formatter(FuncFormatter(lambda y, _: ""))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: ns_text(x)))
-        ax.set_xlabel("round-trip time (log scale)")
+        ax.set_xlabel("round-trip time, log scale (ticks in ns, µs, ms)")
         ax.set_ylabel("percentile of round trips at or below")
         ax.set_title(f"Latency CDF — {section}")
         ax.legend(loc="lower right", framealpha=0.9)
