@@ -32,7 +32,7 @@ int placement_service::place_current_thread(thread_request req) {
   const bool bind = policy_ == thread_placement_policy::automatic || req.fixed_cpu >= 0;
   std::lock_guard lock(mu_);
   if (!bind) {
-    placed_.push_back({req.name, req.role, -1, -1, -1, "not bound (policy inherit)"});
+    placed_.push_back({req.name, req.role, -1, -1, -1, "not bound (policy inherit)", sys::thread_id()});
     return -1;
   }
   placement_intent intent;
@@ -41,6 +41,7 @@ int placement_service::place_current_thread(thread_request req) {
   intent.threads.push_back(req);
   placement_plan plan = plan_placement(machine(), intent);
   thread_placement mine = plan.threads.back();
+  const int planned = mine.cpu;
   for (const std::string& w : plan.warnings) {
     if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) warnings_.push_back(w);
   }
@@ -54,7 +55,8 @@ int placement_service::place_current_thread(thread_request req) {
       mine.cpu = -1;
     }
   }
-  req.fixed_cpu = mine.cpu;  // later plans see it where it is
+  mine.tid = sys::thread_id();
+  req.fixed_cpu = planned;  // later plans see it where it was planned (even if binding failed)
   requests_.push_back(req);
   placed_.push_back(mine);
   return mine.cpu;

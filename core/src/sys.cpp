@@ -97,6 +97,8 @@ int numa_nodes_online() noexcept {
 
 int current_cpu() noexcept { return sched_getcpu(); }
 
+int thread_id() noexcept { return static_cast<int>(gettid()); }
+
 void advise_huge_pages(void* p, std::size_t bytes) noexcept {
   constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
   const auto begin = reinterpret_cast<std::uintptr_t>(p);

@@ -78,6 +78,8 @@ void populate(void* p, std::size_t bytes) noexcept;
 int numa_nodes_online() noexcept;
 // The CPU the calling thread runs on now (sched_getcpu), or -1.
 int current_cpu() noexcept;
+// The kernel's id of the calling thread (gettid).
+int thread_id() noexcept;
 // Asks for transparent huge pages over the whole 2 MiB pages inside [p, p + bytes): a hint the
 // kernel may ignore (THP off, no huge page free). For a large buffer about to be written once
 // from end to end, where first-touch page faults would cost more than the copy.

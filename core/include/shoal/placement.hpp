@@ -82,6 +82,7 @@ struct thread_placement {
   int core = -1;  // logical core index
   int node = -1;  // OS node number
   std::string why;
+  int tid = 0;  // the kernel's id of the running thread (context::placement()); 0 in plans
 };
 
 struct ring_placement {
