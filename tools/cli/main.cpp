@@ -7,9 +7,11 @@
 // parent only collects the timing child's samples through a pipe; see bench/harness/process_pair).
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "cli/cli_options.hpp"
 #include "cli/commands.hpp"
+#include "cli/topo.hpp"
 
 #ifndef SHOAL_VERSION
 #define SHOAL_VERSION "unknown"
@@ -20,6 +22,7 @@
 
 int main(int argc, char** argv) {
   using namespace shoal::cli;
+  if (argc >= 2 && std::string_view(argv[1]) == "topo") return run_topo(argc - 2, argv + 2);
   std::string error;
   const auto o = parse_cli(argc, argv, error);
   if (!o) {
