@@ -84,6 +84,7 @@ segment segment::create(std::uint64_t cap0, std::uint64_t cap1, std::uint64_t li
     return s;
   }
   auto* b = static_cast<std::byte*>(p);
+  sys::advise_huge_pages(b, total);  // a hint: shared memory gets huge pages only where shmem THP is on
   (void)bind_ring_pages(b + data_start + cap0, cap1, node1);  // before anyone touches them
   sys::populate(b, data_start);
   if (!defer0) sys::populate(b + data_start, cap0);
@@ -200,6 +201,7 @@ segment segment::adopt(int fd, std::string& why, int node0) {
     return segment{};  // s unmaps
   }
   s.dirs_ = {snapshot.dirs[0], snapshot.dirs[1]};
+  sys::advise_huge_pages(s.base_, size);
   (void)bind_ring_pages(s.data(0), s.capacity(0), node0);
   sys::populate(s.base_, size);
   s.header().acceptor_pid = static_cast<std::uint32_t>(getpid());
