@@ -116,8 +116,9 @@ class hwloc_binder final : public numa_binder {
 };
 
 hwloc_binder& the_system_binder() {
-  static hwloc_binder b;
-  return b;
+  // Never destroyed: threads of contexts still alive at exit may bind until the very end.
+  static hwloc_binder* const b = new hwloc_binder();  // NOLINT(cppcoreguidelines-owning-memory)
+  return *b;
 }
 
 }  // namespace
