@@ -7,12 +7,14 @@
 #include <ctime>
 
 #include "harness/clock.hpp"
+#include "harness/numa_rtt.hpp"
 #include "harness/zmq_runs.hpp"
+#include "shoal/placement.hpp"
 #include "shoal/topology.hpp"
 
 namespace shoal::bench {
 
-machine_info describe_machine() {
+machine_info describe_machine(int cpu_a, int cpu_b) {
   machine_info m;
   if (auto topo = topology::load()) {
     m.cpu_model = topo->cpu_model();
@@ -20,6 +22,20 @@ machine_info describe_machine() {
     m.numa_nodes = topo->numa_nodes();
     m.cores = topo->cores();
     m.pus = topo->pus();
+    // The placement the runs get: the two sides pinned to cpu_a and cpu_b, each reading a ring
+    // placed by the library's default rule; the contexts' reactors keep the inherited CPU set.
+    placement_intent intent;
+    for (const int cpu : {cpu_a, cpu_b}) {
+      if (cpu < 0) continue;
+      intent.app_cpus.push_back(cpu);
+      intent.rings.push_back(ring_request{"read on cpu " + std::to_string(cpu), cpu, -1, -1});
+    }
+    const numa_rtt_nodes numa = plan_numa_rtt(cpu_a, cpu_b);
+    m.numa_rtt = numa.note;
+    m.placement = "{\"threads\":\"pinned to cpus " + std::to_string(cpu_a) + "," + std::to_string(cpu_b) +
+                  "; reactors not bound (thread_placement_policy::inherit)\",\"plan\":" +
+                  to_json(plan_placement(shoal::describe_machine(*topo), intent)) +
+                  ",\"numa_rtt\":" + json_quote(numa.note) + "}";
   }
   utsname u{};
   if (uname(&u) == 0) {
@@ -46,6 +62,7 @@ json_object to_json(const machine_info& m) {
       .add("clock_ghz", m.clock_ghz)
       .add("clock_overhead_ns", m.clock_overhead_ns)
       .add("libzmq", m.libzmq);
+  if (!m.placement.empty()) o.raw("placement", m.placement);
   return o;
 }
 

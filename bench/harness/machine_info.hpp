@@ -1,5 +1,6 @@
 // machine_info: a description of the machine a benchmark ran on (CPU model, packages, NUMA
-// nodes, cores and PUs from shoal::topology, kernel from uname, the timer) for JSON reports.
+// nodes, cores and PUs from shoal::topology, kernel from uname, the timer, and the NUMA
+// placement the runs used) for JSON reports.
 // Threading: describe_machine() may be called from any thread.
 #pragma once
 
@@ -20,9 +21,14 @@ struct machine_info {
   double clock_ghz = 0;          // TSC frequency (1 for steady_clock)
   double clock_overhead_ns = 0;  // cost of one timed interval's two clock reads
   std::string libzmq;            // libzmq version, "" without
+  // NUMA placement the runs used (JSON object: the plan for the two pinned CPUs, and whether
+  // the local/remote ring rows ran) and the line the table prints about it.
+  std::string placement;
+  std::string numa_rtt;
 };
 
-[[nodiscard]] machine_info describe_machine();
+// cpu_a / cpu_b: the CPUs the runs pin their two sides to (-1: not known).
+[[nodiscard]] machine_info describe_machine(int cpu_a = -1, int cpu_b = -1);
 [[nodiscard]] json_object to_json(const machine_info& m);
 
 // The current UTC time as ISO 8601 ("2026-11-03T14:05:09Z").

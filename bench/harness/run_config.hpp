@@ -45,6 +45,10 @@ struct run_config {
   bool procs = false;
   std::chrono::seconds timeout{300};  // the run is aborted (errc::timedout) after this
   thr_api api = thr_api::message;     // throughput runs only
+  // opt::numa_node of the binding (timing) side's socket and the connecting side's: the node
+  // of the ring each one reads. -1: the library's default (the consumer's node).
+  int ring_node_a = -1;
+  int ring_node_b = -1;
 };
 
 // errc::inval (with a detail) for a run that cannot measure anything: no timed message, or

@@ -43,6 +43,8 @@ result<shoal_socket_pair> make_socket_pair(const run_config& cfg, socket_type bo
   p.connected = std::move(*b);
   if (auto ec = configure(p.bound, cfg)) return ec;
   if (auto ec = configure(p.connected, cfg)) return ec;
+  if (auto ec = p.bound.set(opt::numa_node, cfg.ring_node_a)) return ec;
+  if (auto ec = p.connected.set(opt::numa_node, cfg.ring_node_b)) return ec;
   if (auto ec = p.bound.bind(cfg.endpoint)) return annotate(ec, "bind", cfg.endpoint);
   // Connect to what was actually bound (a wildcard address resolves to a real one).
   auto resolved = p.bound.get(opt::last_endpoint);
@@ -57,6 +59,7 @@ result<shoal_socket_end> make_socket_end(const run_config& cfg, socket_type type
   if (!s) return s.error();
   e.sock = std::move(*s);
   if (auto ec = configure(e.sock, cfg)) return ec;
+  if (auto ec = e.sock.set(opt::numa_node, bind ? cfg.ring_node_a : cfg.ring_node_b)) return ec;
   if (bind) {
     if (auto ec = e.sock.bind(cfg.endpoint)) return annotate(ec, "bind", cfg.endpoint);
   } else if (auto ec = e.sock.connect(cfg.endpoint)) {

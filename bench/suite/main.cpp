@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
 
   run_facts facts;
   facts.started = utc_timestamp();
-  facts.machine = describe_machine();  // also calibrates the clock before any run
+  facts.machine = describe_machine(o.cpu_a, o.cpu_b);  // also calibrates the clock before any run
   std::vector<measurement> plan = make_plan(o);
   std::fprintf(stderr, "shoal-bench --%s: %d round(s) x %zu measurements on cpus %d,%d\n", o.mode.c_str(), o.rounds,
                plan.size(), o.cpu_a, o.cpu_b);

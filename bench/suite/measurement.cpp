@@ -13,6 +13,7 @@
 #include "harness/cache_line_rtt.hpp"
 #include "harness/futex_rtt.hpp"
 #include "harness/memcpy_bandwidth.hpp"
+#include "harness/numa_rtt.hpp"
 #include "harness/pattern_runs.hpp"
 #include "harness/pyzmq_runs.hpp"
 #include "harness/shoal_latency.hpp"
@@ -358,6 +359,18 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
   }
   plan.push_back(make_inproc(impl::limit, metric::rtt, base, 64, o.rtt_count));
   plan.push_back(make_inproc(impl::shoal, metric::rtt, base, 64, o.rtt_count));
+  // NUMA (2+ nodes only; the report says why not otherwise): the same round trip with each
+  // side's ring bound to its own CPU's node, then forced onto a remote node.
+  if (const numa_rtt_nodes numa = plan_numa_rtt(o.cpu_a, o.cpu_b); numa.measurable) {
+    for (const bool remote : {false, true}) {
+      measurement m = make_inproc(impl::shoal, metric::rtt, base, 64, o.rtt_count);
+      m.cfg.ring_node_a = remote ? numa.remote_a : numa.local_a;
+      m.cfg.ring_node_b = remote ? numa.remote_b : numa.local_b;
+      m.key = remote ? "shoal.inproc.rtt.numa_remote" : "shoal.inproc.rtt.numa_local";
+      m.label = remote ? "shoal inproc PAIR RTT 64 B, rings remote" : "shoal inproc PAIR RTT 64 B, rings local";
+      plan.push_back(std::move(m));
+    }
+  }
   // libzmq round trips cost ~40-100 us each here: slow_rtt_count keeps the quick suite short.
   if (o.libzmq) plan.push_back(make_inproc(impl::libzmq, metric::rtt, base, 64, o.slow_rtt_count));
   for (const std::uint64_t size : o.sizes) {

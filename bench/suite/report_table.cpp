@@ -108,6 +108,8 @@ void print_table(std::FILE* out, const suite_options& o, const run_facts& facts,
                facts.machine.clock_overhead_ns);
   std::fprintf(out,
                "values: median across rounds; RTT percentiles in ns; MB = 10^6 bytes; memcpy MB/s = bytes copied\n");
+  if (!facts.machine.numa_rtt.empty())
+    std::fprintf(out, "numa rings local vs remote: %s\n", facts.machine.numa_rtt.c_str());
   if (o.procs && !o.only_patterns) {
     std::fprintf(out,
                  "procs: each side a process forked by shoal-bench, pinned, with its own context; futex and shm\n"

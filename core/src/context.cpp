@@ -4,10 +4,21 @@
 #include <algorithm>
 
 #include "context_core.hpp"
+#include "reactor.hpp"
 #include "socket_core.hpp"
 
 namespace shoal {
 namespace detail {
+
+context_core::context_core(const context_options& options) : options_(options), placement_(options) {
+  if (options.placement == thread_placement_policy::automatic || options.reactor_cpu >= 0) {
+    // The reactor's thread places itself when it starts (it starts on first use).
+    state<reactor>().on_thread_start([this] {
+      (void)placement_.place_current_thread(
+          thread_request{"reactor", thread_role::reactor, -1, -1, options_.reactor_cpu});
+    });
+  }
+}
 
 void context_core::shutdown() noexcept {
   if (terminated_.exchange(true, std::memory_order_acq_rel)) return;
@@ -50,6 +61,8 @@ void context::shutdown() noexcept {
 }
 
 const context_options& context::options() const noexcept { return core_->options(); }
+
+placement_report context::placement() const { return core_ ? core_->placement().report() : placement_report{}; }
 
 result<shoal::socket> context::socket(socket_type type) {
   if (!core_ || core_->terminated()) return fail(errc::term, "the context was shut down");

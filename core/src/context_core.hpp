@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "event_fd.hpp"
+#include "placement_service.hpp"
 #include "shoal/context.hpp"
 #include "waiter.hpp"
 
@@ -20,7 +21,7 @@ namespace shoal::detail {
 
 class context_core {
  public:
-  explicit context_core(const context_options& options) : options_(options) {}
+  explicit context_core(const context_options& options);
 
   [[nodiscard]] const context_options& options() const noexcept { return options_; }
 
@@ -31,6 +32,10 @@ class context_core {
   // their fds readable. Returns false after shutdown.
   bool add_waiter(const std::shared_ptr<waiter>& w, std::shared_ptr<const event_fd> ev = nullptr);
   void remove_waiter(const waiter* w) noexcept;
+
+  // Where internal threads and rings go (placement_service.hpp). An internal thread calls
+  // placement().place_current_thread() first thing when it starts.
+  [[nodiscard]] placement_service& placement() noexcept { return placement_; }
 
   // The per-context state object of type T (default-constructed on first use).
   template <typename T>
@@ -43,6 +48,7 @@ class context_core {
 
  private:
   context_options options_;
+  placement_service placement_;  // before states_: threads they own use it until joined
   std::atomic<bool> terminated_{false};
   std::mutex waiters_mutex_;
   struct registered {

@@ -110,6 +110,7 @@ void reactor::cancel(std::uint64_t timer_id) noexcept {
 }
 
 void reactor::run() noexcept {
+  if (on_start_) on_start_();
   std::array<epoll_event, 64> events{};
   while (!stop_.load(std::memory_order_acquire)) {
     int timeout_ms = -1;

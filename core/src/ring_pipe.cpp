@@ -9,6 +9,7 @@
 #include <cstring>
 #include <new>
 
+#include "ring_memory.hpp"
 #include "sys.hpp"
 
 namespace shoal::detail {
@@ -202,11 +203,11 @@ ring_link::ring_link(socket_type type0, socket_type type1, bool local) noexcept 
 }
 
 local_ring_link::local_ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1,
-                                 bool pointers)
+                                 bool pointers, std::array<int, 2> nodes)
     : ring_link(type0, type1, pointers) {
   const std::array<ring_geometry, 2> g{g0, g1};
   for (std::size_t i = 0; i < 2; ++i) {
-    auto* data = static_cast<std::byte*>(sys::map_anonymous(g[i].capacity));
+    std::byte* data = map_ring_memory(g[i].capacity, nodes[i]).data;
     if (data == nullptr) {
       std::fprintf(stderr, "shoal: cannot map a %llu-byte ring\n", static_cast<unsigned long long>(g[i].capacity));
       std::abort();
@@ -227,8 +228,13 @@ local_ring_link::~local_ring_link() {
       release_record(rec.type, rec.payload);
       r.consume();
     }
-    sys::unmap(d.data, d.capacity);
+    unmap_ring_memory({d.data, d.capacity});
   }
+}
+
+void local_ring_link::bind_direction(int i, int os_node) noexcept {
+  const direction& d = dir(i);
+  (void)bind_ring_pages(d.data, d.capacity, os_node);
 }
 
 void ring_link::set_waiter(int side, std::shared_ptr<waiter> w, std::shared_ptr<const event_fd> ev) noexcept {
@@ -685,11 +691,9 @@ void ring_pipe::close(bool discard) noexcept {
   if (waiter* w = link_->waiter_of(peer_)) w->notify_force(link_->event_fd_of(peer_));
 }
 
-std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(socket_type type0,
-                                                                                      socket_type type1,
-                                                                                      ring_geometry g0to1,
-                                                                                      ring_geometry g1to0) {
-  auto link = std::make_shared<local_ring_link>(g0to1, g1to0, type0, type1);
+std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(
+    socket_type type0, socket_type type1, ring_geometry g0to1, ring_geometry g1to0, std::array<int, 2> nodes) {
+  auto link = std::make_shared<local_ring_link>(g0to1, g1to0, type0, type1, true, nodes);
   return {std::make_unique<ring_pipe>(link, 0), std::make_unique<ring_pipe>(link, 1)};
 }
 

@@ -114,8 +114,14 @@ class ring_link {
 // messages streamed), which tests and benchmarks use to exercise that path without shm://.
 class local_ring_link final : public ring_link {
  public:
-  local_ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1, bool pointers = true);
+  // nodes[i]: the NUMA node direction i's ring is bound to before first touch (its consumer's:
+  // side 1 reads direction 0), -1 for none (ring_memory.hpp).
+  local_ring_link(ring_geometry g0, ring_geometry g1, socket_type type0, socket_type type1, bool pointers = true,
+                  std::array<int, 2> nodes = {-1, -1});
   ~local_ring_link() override;
+  // Binds direction i's ring to os_node now (its consumer became known after the ring was made);
+  // pages already touched move there where the kernel can. Any thread.
+  void bind_direction(int i, int os_node) noexcept;
   local_ring_link(const local_ring_link&) = delete;
   local_ring_link& operator=(const local_ring_link&) = delete;
 
@@ -218,10 +224,9 @@ class ring_pipe final : public pipe {
 };
 
 // Makes a connected in-process pair of ends: first for side 0, second for side 1.
-std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(socket_type type0,
-                                                                                      socket_type type1,
-                                                                                      ring_geometry g0to1,
-                                                                                      ring_geometry g1to0);
+std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(
+    socket_type type0, socket_type type1, ring_geometry g0to1, ring_geometry g1to0,
+    std::array<int, 2> nodes = {-1, -1});
 // The same over a link that is local() only when `pointers` (local_ring_link), each end with
 // its own pipe options: for tests and benchmarks of the path links between processes take.
 std::pair<std::unique_ptr<ring_pipe>, std::unique_ptr<ring_pipe>> make_ring_pipe_pair(

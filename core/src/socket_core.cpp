@@ -29,6 +29,10 @@ constexpr int opt_shm_group_access = 1003;
 constexpr int opt_fragment = 1002;
 constexpr int opt_routing_id = 5;
 constexpr int opt_fd_events = 1005;
+constexpr int opt_numa_node = 1020;
+constexpr int opt_consumer_cpu = 1021;
+constexpr int max_cpu = 1 << 16;  // beyond any machine hwloc or CPU_SETSIZE describe
+constexpr int max_node = 1 << 10;
 
 // Integer options of connections through the kernel: id, field, range, and what the range means.
 struct net_option {
@@ -580,6 +584,14 @@ std::error_code socket_core::set_int(int id, std::int64_t v) {
       if (v != 0 && v != 1) return bad_value(id, v, "0 or 1");
       opts_.shm_group_access = v != 0;
       return {};
+    case opt_numa_node:
+      if (v < -1 || v >= max_node) return bad_value(id, v, "a NUMA node number, or -1 for the consumer's node");
+      opts_.numa_node = static_cast<int>(v);
+      return {};
+    case opt_consumer_cpu:
+      if (v < -1 || v >= max_cpu) return bad_value(id, v, "a CPU number, or -1 for the thread that binds/connects");
+      opts_.consumer_cpu = static_cast<int>(v);
+      return {};
     case opt_maxmsgsize:
       if (v < -1) return bad_value(id, v, "bytes, or -1 for no limit");
       opts_.pipe.maxmsgsize = v;
@@ -638,6 +650,10 @@ result<std::int64_t> socket_core::get_int(int id) const {
       return opts_.reconnect_ivl_ms;
     case opt_shm_group_access:
       return std::int64_t{opts_.shm_group_access ? 1 : 0};
+    case opt_numa_node:
+      return std::int64_t{opts_.numa_node};
+    case opt_consumer_cpu:
+      return std::int64_t{opts_.consumer_cpu};
     case opt_maxmsgsize:
       return opts_.pipe.maxmsgsize;
     case opt_fragment:

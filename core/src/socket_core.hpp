@@ -50,6 +50,8 @@ struct socket_options {
   std::int64_t sndbuf = -1;
   std::int64_t rcvbuf = -1;
   bool shm_group_access = false;
+  int numa_node = -1;      // opt::numa_node
+  int consumer_cpu = -1;   // opt::consumer_cpu
   pipe_options pipe;       // fragment, maxmsgsize
   std::string routing_id;  // announced to peers (transports read it at bind/connect)
   std::string last_endpoint;
@@ -65,6 +67,9 @@ class socket_core final : public pattern_host {
   [[nodiscard]] socket_type type() const noexcept { return type_; }
   [[nodiscard]] const socket_options& options() const noexcept { return opts_; }
   [[nodiscard]] context_core& context() noexcept { return *ctx_; }
+  // The NUMA node the rings this socket reads are bound to (-1: none), as its options and the
+  // calling thread say now (placement_service::ring_node). Transports call it at bind/connect.
+  [[nodiscard]] int ring_node() const { return ctx_->placement().ring_node(opts_.numa_node, opts_.consumer_cpu); }
   [[nodiscard]] const std::shared_ptr<waiter>& waiter_ptr() const noexcept { return waiter_; }
   // The memfd holding the waiter (for peers in other processes), or -1 when it could not be
   // made shareable. Owned by the waiter; valid while waiter_ptr() is.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -51,6 +52,52 @@ void* map_anonymous(std::size_t bytes) noexcept {
 void unmap(void* p, std::size_t bytes) noexcept {
   if (p != nullptr) munmap(p, bytes);
 }
+
+void* map_anonymous_hugetlb(std::size_t bytes) noexcept {
+  if (bytes == 0 || bytes % huge_page_bytes != 0) return nullptr;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void populate(void* p, std::size_t bytes) noexcept {
+#ifdef MADV_POPULATE_WRITE
+  if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0) return;
+#endif
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const auto* b = static_cast<const volatile std::byte*>(p);
+  for (std::size_t off = 0; off < bytes; off += page) (void)b[off];
+}
+
+int numa_nodes_online() noexcept {
+  // A list such as "0", "0-1" or "0,2-3".
+  const int fd = open("/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  std::array<char, 256> buf{};
+  const long n = retry_eintr([&] { return read(fd, buf.data(), buf.size() - 1); });
+  close(fd);
+  if (n <= 0) return 1;
+  int count = 0;
+  int first = -1;
+  int value = -1;
+  for (long i = 0; i <= n; ++i) {
+    const char c = i < n ? buf[static_cast<std::size_t>(i)] : ',';
+    if (c >= '0' && c <= '9') {
+      value = (value < 0 ? 0 : value * 10) + (c - '0');
+    } else if (c == '-') {
+      first = value;
+      value = -1;
+    } else if (value >= 0) {  // ',' or the end
+      count += first >= 0 ? value - first + 1 : 1;
+      first = -1;
+      value = -1;
+    }
+  }
+  return count > 0 ? count : 1;
+}
+
+int current_cpu() noexcept { return sched_getcpu(); }
+
+int thread_id() noexcept { return static_cast<int>(gettid()); }
 
 void advise_huge_pages(void* p, std::size_t bytes) noexcept {
   constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;

@@ -67,6 +67,19 @@ void futex_wake(std::atomic<std::uint32_t>* word, int count, bool shared) noexce
 // Anonymous zeroed memory (pages are touched lazily, so first touch decides NUMA placement).
 void* map_anonymous(std::size_t bytes) noexcept;
 void unmap(void* p, std::size_t bytes) noexcept;
+// The same on explicit huge pages (MAP_HUGETLB, 2 MiB): nullptr when none are reserved or bytes
+// is not a multiple of 2 MiB (the caller falls back to map_anonymous).
+void* map_anonymous_hugetlb(std::size_t bytes) noexcept;
+inline constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
+// Faults in every page of [p, p + bytes) without changing its contents (MADV_POPULATE_WRITE;
+// where the kernel lacks it, one read per page, which allocates shared-memory pages too).
+void populate(void* p, std::size_t bytes) noexcept;
+// NUMA nodes the kernel has online (/sys/devices/system/node/online); 1 when it cannot say.
+int numa_nodes_online() noexcept;
+// The CPU the calling thread runs on now (sched_getcpu), or -1.
+int current_cpu() noexcept;
+// The kernel's id of the calling thread (gettid).
+int thread_id() noexcept;
 // Asks for transparent huge pages over the whole 2 MiB pages inside [p, p + bytes): a hint the
 // kernel may ignore (THP off, no huge page free). For a large buffer about to be written once
 // from end to end, where first-touch page faults would cost more than the copy.

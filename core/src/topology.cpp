@@ -1,12 +1,15 @@
 // topology over hwloc, and OS thread binding (see topology.hpp).
 #include "shoal/topology.hpp"
+#include "shoal/placement.hpp"
 #include "strings.hpp"
 
 #include <hwloc.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "sys.hpp"
@@ -137,6 +140,54 @@ std::string topology::describe() const {
     out << "\n";
   }
   return out.str();
+}
+
+machine_desc describe_machine(const topology& t) {
+  hwloc_topology_t topo = t.impl_->topo;
+  machine_desc m;
+  m.this_system = t.is_this_system();
+  m.packages = t.packages();
+  const int nodes = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+  for (int i = 0; i < nodes; ++i) {
+    hwloc_obj_t node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, static_cast<unsigned>(i));
+    machine_node n;
+    n.os_index = static_cast<int>(node->os_index);
+    n.package = std::max(0, ancestor_index(node, HWLOC_OBJ_PACKAGE));
+    n.memory_bytes = node->attr != nullptr ? node->attr->numanode.local_memory : 0;
+    m.nodes.push_back(std::move(n));
+  }
+  std::set<int> cores;
+  for (std::size_t i = 0; i < t.impl_->pus.size(); ++i) {
+    const pu_info& pi = t.impl_->pus[i];
+    hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, static_cast<unsigned>(i));
+    machine_pu p;
+    p.os_index = pi.os_index;
+    p.core = pi.core >= 0 ? pi.core : static_cast<int>(pu->logical_index);  // no cores: one per PU
+    p.package = std::max(0, pi.package);
+    p.node = -1;
+    for (const machine_node& n : m.nodes) {
+      hwloc_obj_t node = hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(n.os_index));
+      if (node != nullptr && hwloc_bitmap_isset(node->cpuset, pu->os_index) != 0) {
+        p.node = n.os_index;
+        break;
+      }
+    }
+    if (p.node < 0) p.node = m.nodes.empty() ? 0 : m.nodes.front().os_index;
+    cores.insert(p.core);
+    m.pus.push_back(p);
+  }
+  if (m.nodes.empty()) m.nodes.push_back(machine_node{});
+  std::sort(m.pus.begin(), m.pus.end(),
+            [](const machine_pu& a, const machine_pu& b) { return a.os_index < b.os_index; });
+  std::sort(m.nodes.begin(), m.nodes.end(),
+            [](const machine_node& a, const machine_node& b) { return a.os_index < b.os_index; });
+  for (const machine_pu& p : m.pus) {
+    for (machine_node& n : m.nodes) {
+      if (n.os_index == p.node) n.cpus.push_back(p.os_index);
+    }
+  }
+  m.cores = static_cast<int>(cores.size());
+  return m;
 }
 
 namespace {

@@ -169,6 +169,8 @@ const char* usage() noexcept {
          "      --api: message (default: a fresh message each), bytes (copied from a buffer), or\n"
          "      zero-copy (loan/commit, written from that buffer; recv_view, one word read).\n"
          "      Defaults: --size 64 --count 1000000, warm-up count/10 (at most 100000).\n"
+         "  topo [--app-cpus LIST] [--threads N] [--json] ...   the machine and shoal's NUMA placement plan\n"
+         "      (shoal topo --help lists its options)\n"
          "  version   prints the version and the transports compiled in\n"
          "  help      prints this text\n"
          "  <endpoint> is scheme://address, e.g. inproc://bench. --cpus: the timing (binding) side's\n"

@@ -8,11 +8,13 @@
 // parent only collects the timing child's samples through a pipe; see bench/harness/process_pair).
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "cli/cli_options.hpp"
 #include "cli/commands.hpp"
 #include "cli/perf_tools.hpp"
 #include "cli/try_tools.hpp"
+#include "cli/topo.hpp"
 
 #ifndef SHOAL_VERSION
 #define SHOAL_VERSION "unknown"
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
   // libzmq-compatible perf tools and the hand-trying tools parse their own arguments.
   if (argc >= 2 && is_perf_tool(argv[1])) return run_perf_tool(argc, argv);
   if (argc >= 2 && is_try_tool(argv[1])) return run_try_tool(argc, argv);
+  if (argc >= 2 && std::string_view(argv[1]) == "topo") return run_topo(argc - 2, argv + 2);
   std::string error;
   const auto o = parse_cli(argc, argv, error);
   if (!o) {

@@ -39,6 +39,7 @@ struct registry {
     std::shared_ptr<const event_fd> event;
     std::string routing_id;
     std::shared_ptr<event_sink> monitor;  // the binding socket's events
+    int ring_node;                        // where the rings it reads go (-1: not bound)
   };
   struct pending {
     std::unique_ptr<ring_pipe> end;  // the binder's end, waiting for a binder
@@ -129,6 +130,7 @@ class inproc_transport final : public transport {
     registry& reg = sock.context().state<registry>();
     const std::string name(address);
     const auto& o = sock.options();
+    const int node = sock.ring_node();  // outside the lock: the first call may load the topology
     std::vector<registry::pending> adopted;
     {
       std::lock_guard lock(reg.mutex);
@@ -136,7 +138,7 @@ class inproc_transport final : public transport {
         return fail(errc::addrinuse, cat("inproc://", name, " is already bound by another socket"));
       }
       reg.bound.emplace(name, registry::binding{&sock, origin, sock.type(), o.sndhwm, o.rcvhwm, sock.waiter_ptr(),
-                                                sock.event_ptr(), o.routing_id, sock.monitor_sink()});
+                                                sock.event_ptr(), o.routing_id, sock.monitor_sink(), node});
       const auto it = reg.waiting.find(name);
       if (it != reg.waiting.end()) {
         adopted = std::move(it->second);
@@ -148,6 +150,9 @@ class inproc_transport final : public transport {
     for (auto& p : adopted) {
       if (!compatible(sock.type(), p.type)) continue;  // destroying the end tells the connecter
       ring_link& link = p.end->link();
+      // Made before this socket was known: its ring moves to its node now (pages this process
+      // touched move where the kernel can).
+      if (auto* local = dynamic_cast<local_ring_link*>(&link)) local->bind_direction(0, node);
       link.set_limit(0, pipe_limit(p.sndhwm, o.rcvhwm));
       link.set_limit(1, pipe_limit(o.sndhwm, p.rcvhwm));
       link.set_type(1, sock.type());
@@ -167,6 +172,7 @@ class inproc_transport final : public transport {
     registry& reg = sock.context().state<registry>();
     const std::string name(address);
     const auto& o = sock.options();
+    const int node = sock.ring_node();  // outside the lock: the first call may load the topology
     std::unique_ptr<ring_pipe> mine;
     std::uint64_t id = 0;
     std::shared_ptr<event_sink> binder;  // the binder's events, when it is there
@@ -181,7 +187,7 @@ class inproc_transport final : public transport {
                                                " socket, which a ", to_string(sock.type()), " socket cannot talk to"));
         }
         auto [a, theirs] = make_ring_pipe_pair(sock.type(), b.type, geometry_for_limit(pipe_limit(o.sndhwm, b.rcvhwm)),
-                                               geometry_for_limit(pipe_limit(b.sndhwm, o.rcvhwm)));
+                                               geometry_for_limit(pipe_limit(b.sndhwm, o.rcvhwm)), {b.ring_node, node});
         a->link().set_routing_id(0, o.routing_id);
         a->link().set_routing_id(1, b.routing_id);
         a->link().set_waiter(0, sock.waiter_ptr(), sock.event_ptr());
@@ -192,7 +198,7 @@ class inproc_transport final : public transport {
       } else {
         auto [a, theirs] = make_ring_pipe_pair(sock.type(), natural_peer(sock.type()),
                                                geometry_for_limit(pipe_limit(o.sndhwm, default_hwm)),
-                                               geometry_for_limit(pipe_limit(default_hwm, o.rcvhwm)));
+                                               geometry_for_limit(pipe_limit(default_hwm, o.rcvhwm)), {-1, node});
         a->link().set_routing_id(0, o.routing_id);
         a->link().set_waiter(0, sock.waiter_ptr(), sock.event_ptr());
         reg.waiting[name].push_back({std::move(theirs), id, sock.type(), o.sndhwm, o.rcvhwm, sock.monitor_sink()});

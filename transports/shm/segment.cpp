@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "ring_memory.hpp"
 #include "strings.hpp"
 #include "sys.hpp"
 
@@ -26,12 +27,9 @@ bool overlap(std::uint64_t a, std::uint64_t alen, std::uint64_t b, std::uint64_t
   return a < b + blen && b < a + alen;
 }
 
-void* map_populated(int fd, std::uint64_t bytes) noexcept {
-  // Pre-fault every page: the rings are cycled through at full speed, and a page fault on the
-  // data path costs as much as hundreds of messages.
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-  return p == MAP_FAILED ? nullptr : p;
-}
+// Every page is faulted in before use (sys::populate): the rings are cycled through at full
+// speed, and a page fault on the data path costs as much as hundreds of messages. Mapping and
+// faulting are separate steps so that a ring's pages can be bound to a NUMA node in between.
 
 }  // namespace
 
@@ -71,7 +69,7 @@ std::byte* segment::data(int d) const noexcept { return base_ + dirs_[static_cas
 std::uint64_t segment::capacity(int d) const noexcept { return dirs_[static_cast<std::size_t>(d)].capacity; }
 
 segment segment::create(std::uint64_t cap0, std::uint64_t cap1, std::uint64_t limit0, std::uint64_t limit1,
-                        unsigned mode, std::string& why) {
+                        unsigned mode, std::string& why, int node1, bool defer0) {
   segment s;
   const std::uint64_t total = segment_bytes(cap0, cap1);
   const int fd = sys::memfd_sealed("shoal-shm", total, mode);
@@ -79,13 +77,19 @@ segment segment::create(std::uint64_t cap0, std::uint64_t cap1, std::uint64_t li
     why = cat("cannot create a ", total, "-byte shared-memory segment: ", std::generic_category().message(errno));
     return s;
   }
-  void* p = map_populated(fd, total);
+  void* p = sys::map_shared(fd, total);
   if (p == nullptr) {
     why = cat("cannot map a ", total, "-byte shared-memory segment: ", std::generic_category().message(errno));
     sys::close_fd(fd);
     return s;
   }
-  s.base_ = static_cast<std::byte*>(p);
+  auto* b = static_cast<std::byte*>(p);
+  sys::advise_huge_pages(b, total);  // a hint: shared memory gets huge pages only where shmem THP is on
+  (void)bind_ring_pages(b + data_start + cap0, cap1, node1);  // before anyone touches them
+  sys::populate(b, data_start);
+  if (!defer0) sys::populate(b + data_start, cap0);
+  sys::populate(b + data_start + cap0, cap1);
+  s.base_ = b;
   s.bytes_ = total;
   s.fd_ = fd;
   segment_header& h = s.header();
@@ -168,7 +172,7 @@ std::string validate_segment(const std::byte* base, std::uint64_t bytes) {
   return check_layout(h, base, bytes);
 }
 
-segment segment::adopt(int fd, std::string& why) {
+segment segment::adopt(int fd, std::string& why, int node0) {
   segment s;
   const char* reason = nullptr;
   const std::size_t size = sys::check_sealed(fd, 0, &reason);
@@ -180,7 +184,7 @@ segment segment::adopt(int fd, std::string& why) {
     why = cat("segment refused: its size (", size, " bytes) is out of bounds", size < data_start ? " (truncated)" : "");
     return s;
   }
-  void* p = map_populated(fd, size);
+  void* p = sys::map_shared(fd, size);
   if (p == nullptr) {
     why = cat("segment refused: cannot map ", size, " bytes: ", std::generic_category().message(errno));
     return s;
@@ -197,6 +201,9 @@ segment segment::adopt(int fd, std::string& why) {
     return segment{};  // s unmaps
   }
   s.dirs_ = {snapshot.dirs[0], snapshot.dirs[1]};
+  sys::advise_huge_pages(s.base_, size);
+  (void)bind_ring_pages(s.data(0), s.capacity(0), node0);
+  sys::populate(s.base_, size);
   s.header().acceptor_pid = static_cast<std::uint32_t>(getpid());
   return s;
 }

@@ -34,7 +34,8 @@
 // overlap, capacities are powers of two within [ring::min_capacity, max_capacity], and the
 // ring positions in the control blocks start at zero. Liveness: each side's end of the connection's Unix
 // socket; the kernel closes it when a process dies however it dies, and the survivor's reactor
-// sees the hang-up at once. The pids are informational (diagnostics).
+// sees the hang-up at once. The pids are informational (diagnostics). NUMA: each direction's
+// data pages are bound to its reader's node before they are first touched (create, adopt).
 #pragma once
 
 #include <array>
@@ -84,11 +85,17 @@ class segment {
   segment& operator=(const segment&) = delete;
 
   // Creates and maps a fresh segment (connecting side); fd() is then the memfd to send.
-  // Returns an empty segment with `why` set on failure.
+  // Returns an empty segment with `why` set on failure. NUMA: dir[1] (which this side reads) is
+  // bound to node1 (-1: not bound) before any of its pages is touched; with defer0, dir[0]'s
+  // pages are left untouched for the binder to bind to its node and fault in (adopt's node0).
+  // Every other page is faulted in here.
   static segment create(std::uint64_t cap0, std::uint64_t cap1, std::uint64_t limit0, std::uint64_t limit1,
-                        unsigned mode, std::string& why);
-  // Validates and maps a received segment (binding side). Does not take fd.
-  static segment adopt(int fd, std::string& why);
+                        unsigned mode, std::string& why, int node1 = -1, bool defer0 = false);
+  // Validates and maps a received segment (binding side). Does not take fd. After validation,
+  // dir[0] (which this side reads) is bound to node0 (-1: not bound) and the segment faulted in:
+  // pages the connecter has not touched yet are allocated there, whoever touches them first
+  // (the binding is the shared memory object's); pages it already wrote stay where they are.
+  static segment adopt(int fd, std::string& why, int node0 = -1);
 
   [[nodiscard]] bool valid() const noexcept { return base_ != nullptr; }
   [[nodiscard]] int fd() const noexcept { return fd_; }

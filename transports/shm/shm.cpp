@@ -295,7 +295,8 @@ class shm_listener final : public listener {
         sndhwm_(sock.options().sndhwm),
         rcvhwm_(sock.options().rcvhwm),
         group_(sock.options().shm_group_access),
-        routing_id_(sock.options().routing_id) {}
+        routing_id_(sock.options().routing_id),
+        node_(sock.ring_node()) {}
   ~shm_listener() override { close(); }
   shm_listener(const shm_listener&) = delete;
   shm_listener& operator=(const shm_listener&) = delete;
@@ -416,7 +417,7 @@ class shm_listener final : public listener {
     }
     how = protocol_failure(event::protocol_error_zmtp_unspecified);  // a segment or waiter that does not hold up
     std::string why;
-    segment seg = segment::adopt(fds[0], why);
+    segment seg = segment::adopt(fds[0], why, node_);
     if (!seg.valid()) return why;
     std::shared_ptr<waiter> peer_waiter = map_peer_waiter(fds[1], why);
     if (!peer_waiter) return why;
@@ -465,6 +466,7 @@ class shm_listener final : public listener {
   int rcvhwm_;
   bool group_;
   std::string routing_id_;
+  int node_;  // the NUMA node of the rings this socket reads (-1: not bound)
   pipe_options popts_;
   std::uint64_t token_ = 0;
   std::map<int, pending> pending_;
@@ -488,6 +490,10 @@ class connector final : public std::enable_shared_from_this<connector> {
     rcvhwm_ = o.rcvhwm;
     group_ = o.shm_group_access;
     routing_id_ = o.routing_id;
+    node_ = sock.ring_node();
+    // With two or more nodes the binder binds the ring it reads to its node before its pages
+    // are touched (segment::adopt), so this side leaves them alone.
+    defer_peer_ring_ = sys::numa_nodes_online() >= 2;
     ivl_ns_ = o.reconnect_ivl_ms * 1'000'000;
     linger_ms_ = o.linger_ms;
     popts_ = o.pipe;
@@ -556,7 +562,8 @@ class connector final : public std::enable_shared_from_this<connector> {
     const std::uint64_t cap0 = ring_bytes(pipe_limit(sndhwm_, default_hwm));
     const std::uint64_t cap1 = ring_bytes(pipe_limit(default_hwm, rcvhwm_));
     const std::uint64_t limit0 = sndhwm_ == 0 ? 0 : static_cast<std::uint64_t>(sndhwm_);
-    segment seg = segment::create(cap0, cap1, limit0, pipe_limit(default_hwm, rcvhwm_), group_ ? 0660 : 0600, why);
+    segment seg = segment::create(cap0, cap1, limit0, pipe_limit(default_hwm, rcvhwm_), group_ ? 0660 : 0600, why,
+                                  node_, defer_peer_ring_);
     if (!seg.valid()) return nullptr;
     auto link = std::make_shared<shm_link>(std::move(seg), type_, natural_peer(type_), 0, r_);
     link->set_routing_id(0, routing_id_);
@@ -758,6 +765,8 @@ class connector final : public std::enable_shared_from_this<connector> {
   int rcvhwm_ = 0;
   bool group_ = false;
   std::string routing_id_;
+  int node_ = -1;                 // the NUMA node of the rings this socket reads (-1: not bound)
+  bool defer_peer_ring_ = false;  // segments leave dir[0]'s pages for the binder to place
   std::int64_t ivl_ns_ = 100'000'000;
   std::int64_t linger_ms_ = -1;
   pipe_options popts_;

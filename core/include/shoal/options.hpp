@@ -84,6 +84,12 @@ inline constexpr option<1002, bool, kind::boolean> fragment{};
 // The events that make socket::fd() readable: pollin (1, the default), pollout (2) or both (3);
 // 0 leaves it unreadable. A shoal::poller sets it to the events it watches the socket for.
 inline constexpr option<1005, int, kind::integer> fd_events{};
+// NUMA placement of the rings this socket reads (inproc://, shm://; README "NUMA placement"):
+// numa_node binds them to that node (OS number; -1, the default: the consumer's node);
+// consumer_cpu names the CPU of the thread that reads this socket (-1: the thread calling
+// bind/connect, where it runs then). Both apply to connections made after they are set.
+inline constexpr option<1020, int, kind::integer> numa_node{};
+inline constexpr option<1021, int, kind::integer> consumer_cpu{};
 // Connections through the kernel (tcp://, ipc://), with libzmq's ids and meanings.
 // Reconnect backoff: after each failed attempt the interval doubles up to this (0: no backoff).
 inline constexpr option<21, ms, kind::milliseconds> reconnect_ivl_max{};

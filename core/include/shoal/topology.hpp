@@ -15,6 +15,8 @@
 
 namespace shoal {
 
+struct machine_desc;
+
 struct pu_info {
   int os_index;   // the CPU number the OS uses (sched_setaffinity, taskset)
   int core;       // logical index of its core
@@ -50,6 +52,7 @@ class topology {
   struct impl;
 
  private:
+  friend machine_desc describe_machine(const topology& t);
   explicit topology(std::unique_ptr<impl> p) noexcept;
   std::unique_ptr<impl> impl_;
 };
