@@ -262,8 +262,11 @@ io_status zmtp_conn::write(out_frame& f) noexcept {
 
 void zmtp_conn::after_message(bool& flush_now, bool& schedule) noexcept {
   const std::int64_t now = sys::now_ns();
-  const bool streaming = now - last_msg_end_ns_ < streaming_gap_ns;
+  // A thread that read this connection since its last message is answering (a round trip), not
+  // streaming, however short the round trip: its reply goes out now.
+  const bool streaming = now - last_msg_end_ns_ < streaming_gap_ns && !read_since_msg_;
   last_msg_end_ns_ = now;
+  read_since_msg_ = false;
   if (writing_ || kernel_full_) return;  // the writer at work (or the reactor) takes it along
   if (!streaming || committed_ - flushed_ >= batch_bytes) {
     flush_now = true;
@@ -534,8 +537,21 @@ io_status zmtp_conn::pull(in_frame* out, pull_mode mode) noexcept {
   }
 }
 
+void zmtp_conn::flush_before_read() noexcept {
+  bool pending = false;
+  {
+    std::lock_guard lock(mu_);
+    read_since_msg_ = true;
+    pending = flushed_ < committed_ && !writing_ && !kernel_full_;
+  }
+  // A batch waiting for its timer goes out now: the thread may be about to wait for the answer
+  // to it. (flush() freeing room under the HWM needs no notice: this thread is the owner.)
+  if (pending) (void)flush();
+}
+
 io_status zmtp_conn::read(in_frame& f) noexcept {
   touch();
+  flush_before_read();
   io_status st;
   {
     std::lock_guard lock(mu_);
@@ -547,6 +563,7 @@ io_status zmtp_conn::read(in_frame& f) noexcept {
 
 bool zmtp_conn::readable() noexcept {
   touch();
+  flush_before_read();
   io_status st;
   {
     std::lock_guard lock(mu_);
