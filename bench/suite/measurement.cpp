@@ -17,6 +17,7 @@
 #include "harness/shoal_latency.hpp"
 #include "harness/shoal_throughput.hpp"
 #include "harness/zmq_runs.hpp"
+#include "suite/net_section.hpp"
 
 namespace shoal::bench {
 namespace {
@@ -92,6 +93,8 @@ measurement make_limit(limit_kind kind, const run_config& base, std::uint64_t si
       m.cfg.warmup = std::max<std::uint64_t>(count / 10, 1);
       m.key = "limit.memcpy." + std::to_string(size);
       m.label = "limit: memcpy " + format_size(size);
+      break;
+    default:  // the network section's (net_section.cpp)
       break;
   }
   return m;
@@ -192,6 +195,7 @@ std::string error_text(const std::error_code& ec) {
 }
 
 result<std::vector<double>> run_rtt(const measurement& m) {
+  if (m.who == impl::limit && is_net_limit(m.limit)) return run_net_limit(m);
   if (m.who == impl::limit) return m.limit == limit_kind::futex ? futex_rtt(m.cfg) : cache_line_rtt(m.cfg);
   return m.who == impl::shoal ? shoal_latency(m.cfg) : zmq_latency(m.cfg);
 }
@@ -281,6 +285,10 @@ std::vector<measurement> make_plan(const suite_options& o) {
     add_pattern_section(plan, o);
     return plan;
   }
+  if (o.only_net) {
+    add_net_section(plan, o);
+    return plan;
+  }
   plan.push_back(make_inproc(impl::limit, metric::rtt, base, 64, o.rtt_count));
   plan.push_back(make_inproc(impl::shoal, metric::rtt, base, 64, o.rtt_count));
   // libzmq round trips cost ~40-100 us each here: slow_rtt_count keeps the quick suite short.
@@ -294,6 +302,7 @@ std::vector<measurement> make_plan(const suite_options& o) {
     }
   }
   if (!o.procs) {
+    if (o.net) add_net_section(plan, o);
     if (o.patterns) add_pattern_section(plan, o);
     return plan;
   }
@@ -331,6 +340,7 @@ std::vector<measurement> make_plan(const suite_options& o) {
       plan.push_back(make_procs(impl::libzmq, metric::thr, base, size, proc_count_for(o, size)));
     }
   }
+  if (o.net) add_net_section(plan, o);
   if (o.patterns) add_pattern_section(plan, o);
   return plan;
 }

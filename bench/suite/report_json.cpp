@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "harness/json_writer.hpp"
+#include "suite/net_section.hpp"
 #include "suite/report.hpp"
 
 namespace shoal::bench {
@@ -25,6 +26,7 @@ json_object thr_json(double msgs_per_s, double mb_per_s) {
 const char* impl_name(const measurement& m) {
   switch (m.who) {
     case impl::limit:
+      if (is_net_limit(m.limit)) return net_limit_name(m.limit);
       return m.limit == limit_kind::cache_line ? "cache-line" : m.limit == limit_kind::futex ? "futex" : "memcpy";
     case impl::shoal:
       return "shoal";
