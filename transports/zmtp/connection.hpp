@@ -119,9 +119,7 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   // Returns whether it freed room under the HWM.
   bool flush() noexcept;
   void after_message(bool& flush_now, bool& schedule) noexcept;  // mu_ held
-  // The socket's thread, before it reads: marks the read (the next message answers it) and sends
-  // a batch that waits for its timer.
-  void flush_before_read() noexcept;
+
   [[nodiscard]] bool full_locked() const noexcept {  // mu_ held: at the HWM
     return p_.sndhwm > 0 && msg_ends_.size() >= static_cast<std::size_t>(p_.sndhwm);
   }
@@ -132,6 +130,9 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   // Input (mu_ held).
   enum class pull_mode : std::uint8_t { take, peek, commands };
   io_status pull(in_frame* out, pull_mode mode) noexcept;
+  // The socket's thread reads (take or peek): marks the read (the next message answers it),
+  // sends a batch that waits for its timer, and pulls, in one critical section.
+  io_status owner_pull(in_frame* f, pull_mode mode) noexcept;
   bool fill() noexcept;  // one recv into the buffer; true when it got bytes
   io_status fill_big() noexcept;
   void broke(std::uint32_t err, const char* why) noexcept;  // a protocol error: drop the peer
@@ -178,6 +179,7 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
 
   // Output, guarded by mu_.
   std::deque<segment> out_;
+  std::string spare_;            // the buffer of the last segment that went out, for the next one
   std::uint64_t queued_ = 0;     // bytes appended so far
   std::uint64_t committed_ = 0;  // bytes of complete messages (a writer never passes it)
   std::uint64_t flushed_ = 0;    // bytes the kernel took
@@ -197,7 +199,6 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   bool want_in_ = false;
   bool want_out_ = false;
   bool watch_hup_ = true;
-  bool idle_armed_ = false;
   bool closing_ = false;  // the pipe closed; flushing what is left (linger)
   bool finished_ = false;
   std::uint64_t touched_at_tick_ = 0;
