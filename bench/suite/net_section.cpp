@@ -23,6 +23,10 @@ constexpr const char* section_net =
     "two processes over the kernel (raw TCP and Unix sockets; shoal and libzmq tcp:// and ipc://); "
     "default = opt::wait block with its 20 us spin";
 
+// The pause before each round trip of the rows whose echo side must be asleep: longer than the
+// default wait's 20 us of polling.
+constexpr std::int64_t asleep_gap_ns = 50'000;
+
 struct transport_names {
   const char* scheme;   // "tcp", "ipc"
   const char* raw;      // "tcp", "unix": the raw socket of its limits
@@ -96,6 +100,17 @@ void add_transport(std::vector<measurement>& plan, const suite_options& o, const
   // Each limit right before the shoal row judged against it (the host drifts between seconds).
   plan.push_back(make_raw(t.blocking, base, t, o.net_rtt_count));
   plan.push_back(make_shoal_rtt(base, t, o.net_rtt_count, false));
+  // The same two with a pause before each round trip that outlasts the default wait's spin, so
+  // the echo side is asleep when the request comes (informational: what a sleeping peer costs).
+  run_config paced = base;
+  paced.gap_ns = asleep_gap_ns;
+  const std::uint64_t paced_count = std::max<std::uint64_t>(o.net_rtt_count / 4, 1);
+  plan.push_back(make_raw(t.blocking, paced, t, paced_count));
+  plan.back().key += ".paced";
+  plan.back().label += " paced";
+  plan.push_back(make_shoal_rtt(paced, t, paced_count, false));
+  plan.back().key = "net.shoal." + std::string(t.scheme) + ".rtt.asleep";
+  plan.back().label += ", peer asleep";
   plan.push_back(make_raw(t.spinning, base, t, o.net_rtt_count));
   plan.push_back(make_shoal_rtt(base, t, o.net_rtt_count, true));
   if (o.libzmq) plan.push_back(make_net(impl::libzmq, metric::rtt, base, t, 64, o.net_rtt_count));
@@ -170,6 +185,12 @@ void add_transport_findings(const std::vector<measurement>& plan, const transpor
     out.push_back(
         with_target(p50_ratio(*spin, *spin, *spinning, s + " RTT p50 spin / raw " + raw + " spinning", "x raw spin"),
                     true, 1.2, "<= 1.2"));
+  }
+  const auto paced = find_row(plan, "net.limit." + raw + ".blocking.paced");
+  const auto asleep = find_row(plan, "net.shoal." + s + ".rtt.asleep");
+  if (paced && asleep) {
+    out.push_back(p50_ratio(*asleep, *asleep, *paced, s + " RTT p50 peer asleep / raw " + raw + " blocking, paced",
+                            "x raw block"));
   }
   if (dflt && zmq) {
     out.push_back(with_target(p50_ratio(*dflt, *dflt, *zmq, s + " RTT p50 shoal default / libzmq", "x libzmq"), true,

@@ -1,9 +1,9 @@
 // net_section: the suite's network section — every run between two processes pinned to the two
 // CPUs, over the kernel: per transport (tcp://, then ipc://), the raw ping-pong limits each
 // right before the shoal row judged against it (raw blocking recv, then shoal with the library's
-// default wait; raw spinning recv, then shoal busy-polling), libzmq's RTT, then PUSH/PULL
-// throughput per size, shoal and libzmq back to back. Its findings are the targets of tcp:// and
-// ipc:// as same-round ratios. Main thread only.
+// default wait; the same two paced so that the echo side sleeps; raw spinning recv, then shoal
+// busy-polling), libzmq's RTT, then PUSH/PULL throughput per size, shoal and libzmq back to
+// back. Its findings are the targets of tcp:// and ipc:// as same-round ratios. Main thread only.
 #pragma once
 
 #include <vector>

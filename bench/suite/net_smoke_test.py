@@ -34,9 +34,9 @@ def main():
     rows = {r["key"]: r for r in doc["results"]}
     want = []
     for raw in ("tcp", "unix"):
-        want += [f"net.limit.{raw}.blocking", f"net.limit.{raw}.spinning"]
+        want += [f"net.limit.{raw}.blocking", f"net.limit.{raw}.blocking.paced", f"net.limit.{raw}.spinning"]
     for t in ("tcp", "ipc"):
-        want += [f"net.shoal.{t}.rtt.default", f"net.shoal.{t}.rtt.spin"]
+        want += [f"net.shoal.{t}.rtt.default", f"net.shoal.{t}.rtt.asleep", f"net.shoal.{t}.rtt.spin"]
         want += [f"net.shoal.{t}.thr.{size}" for size in (64, 1024, 65536)]
     zmq = "net.libzmq.tcp.rtt" in rows
     if zmq:
