@@ -15,12 +15,15 @@
 // qualify between runs. The side functions run in the children.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <new>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <vector>
@@ -67,9 +70,23 @@ struct alignas(64) shared_flag {
 // The two signals of a messaging run between processes: side a has bound (side b may connect);
 // side a has received everything (side b may close: a sender that closed earlier could take
 // queued messages with it, as libzmq does with linger 0).
+// Side a also publishes the endpoint it bound (opt::last_endpoint: a wildcard such as
+// tcp://127.0.0.1:* resolved to the real port) before raising `bound`; side b connects to it.
 struct run_flags {
   shared_flag bound;
   shared_flag done;
+  std::array<char, 256> endpoint{};  // NUL-terminated; empty: side b uses the run's endpoint
+
+  // Side a, before bound.raise() (which publishes it); a name that does not fit is left out.
+  void publish_endpoint(std::string_view e) noexcept {
+    if (e.size() >= endpoint.size()) return;
+    std::memcpy(endpoint.data(), e.data(), e.size());
+    endpoint[e.size()] = '\0';
+  }
+  // Side b, after bound.wait(): where to connect.
+  [[nodiscard]] std::string endpoint_or(const std::string& fallback) const {
+    return endpoint[0] == '\0' ? fallback : std::string(endpoint.data());
+  }
 };
 
 // What a side does in its child. `out` is sent back to the parent (side a's is returned by

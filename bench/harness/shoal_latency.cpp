@@ -68,6 +68,7 @@ result<std::vector<double>> latency_procs(const run_config& cfg) {
   auto timer = [&](std::string& out) -> std::error_code {
     auto end = make_socket_end(cfg, socket_type::pair, true);
     if (!end) return end.error();
+    flags->publish_endpoint(bound_endpoint(*end, cfg));
     flags->bound.raise();
     std::vector<std::uint64_t> ticks(cfg.count);
     const std::error_code ec = time_round_trips(end->sock, cfg, ticks);
@@ -77,7 +78,9 @@ result<std::vector<double>> latency_procs(const run_config& cfg) {
   };
   auto echo_side = [&](std::string& /*out*/) -> std::error_code {
     if (auto ec = flags->bound.wait(cfg.timeout, "bound")) return ec;
-    auto end = make_socket_end(cfg, socket_type::pair, false);
+    run_config peer = cfg;
+    peer.endpoint = flags->endpoint_or(cfg.endpoint);
+    auto end = make_socket_end(peer, socket_type::pair, false);
     if (!end) return end.error();
     if (auto ec = echo(end->sock, cfg)) return ec;
     return flags->done.wait(cfg.timeout, "done");

@@ -68,4 +68,9 @@ result<shoal_socket_end> make_socket_end(const run_config& cfg, socket_type type
   return e;
 }
 
+std::string bound_endpoint(shoal_socket_end& e, const run_config& cfg) {
+  auto resolved = e.sock.get(opt::last_endpoint);
+  return resolved && !resolved->empty() ? *resolved : cfg.endpoint;
+}
+
 }  // namespace shoal::bench

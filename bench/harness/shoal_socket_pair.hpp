@@ -5,6 +5,8 @@
 // same for a run between two processes: each child makes its own context and one socket.
 #pragma once
 
+#include <string>
+
 #include "harness/run_config.hpp"
 #include "shoal/context.hpp"
 #include "shoal/result.hpp"
@@ -30,5 +32,8 @@ struct shoal_socket_end {
 
 // Creates ctx and a socket of `type`, bound to cfg.endpoint (`bind`) or connected to it.
 [[nodiscard]] result<shoal_socket_end> make_socket_end(const run_config& cfg, socket_type type, bool bind);
+
+// The endpoint a bound end actually listens on (opt::last_endpoint; cfg.endpoint if it has none).
+[[nodiscard]] std::string bound_endpoint(shoal_socket_end& e, const run_config& cfg);
 
 }  // namespace shoal::bench

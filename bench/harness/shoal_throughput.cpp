@@ -108,6 +108,7 @@ result<throughput_result> throughput_procs(const run_config& cfg) {
   auto receiver = [&](std::string& out) -> std::error_code {
     auto end = make_socket_end(cfg, socket_type::pull, true);
     if (!end) return end.error();
+    flags->publish_endpoint(bound_endpoint(*end, cfg));
     flags->bound.raise();
     double seconds = 0;
     const std::error_code ec = receive_all(end->sock, cfg, seconds);
@@ -117,7 +118,9 @@ result<throughput_result> throughput_procs(const run_config& cfg) {
   };
   auto sender = [&](std::string& /*out*/) -> std::error_code {
     if (auto ec = flags->bound.wait(cfg.timeout, "bound")) return ec;
-    auto end = make_socket_end(cfg, socket_type::push, false);
+    run_config peer = cfg;
+    peer.endpoint = flags->endpoint_or(cfg.endpoint);
+    auto end = make_socket_end(peer, socket_type::push, false);
     if (!end) return end.error();
     if (auto ec = send_all(end->sock, cfg)) return ec;
     return flags->done.wait(cfg.timeout, "done");

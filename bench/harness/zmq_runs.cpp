@@ -61,14 +61,18 @@ struct zmq_end {
   zmq::socket_t sock;
 };
 
-std::error_code open_end(zmq_end& e, const run_config& cfg, zmq::socket_type type, bool bind) noexcept {
+// Binds to cfg.endpoint and sets `bound` to what libzmq reports (a wildcard port resolved), or
+// connects to `target`.
+std::error_code open_end(zmq_end& e, const run_config& cfg, zmq::socket_type type, bool bind, std::string& bound,
+                         const std::string& target) noexcept {
   return guarded(bind ? "bind" : "connect", [&]() -> std::error_code {
     e.sock = zmq::socket_t(e.ctx, type);
     e.sock.set(zmq::sockopt::linger, 0);
     if (bind) {
       e.sock.bind(cfg.endpoint);
+      bound = e.sock.get(zmq::sockopt::last_endpoint);
     } else {
-      e.sock.connect(cfg.endpoint);
+      e.sock.connect(target);
     }
     return {};
   });
@@ -145,7 +149,9 @@ std::error_code run_procs(const run_config& cfg, const char* name_a, const char*
   shared_object<run_flags> flags;
   auto side_a = [&](std::string& bytes) -> std::error_code {
     zmq_end e;
-    if (auto ec = open_end(e, cfg, type_a, true)) return ec;
+    std::string bound;
+    if (auto ec = open_end(e, cfg, type_a, true, bound, cfg.endpoint)) return ec;
+    flags->publish_endpoint(bound);
     flags->bound.raise();
     const std::error_code ec = body_a(e.sock, bytes);
     flags->done.raise();
@@ -154,7 +160,8 @@ std::error_code run_procs(const run_config& cfg, const char* name_a, const char*
   auto side_b = [&](std::string& /*bytes*/) -> std::error_code {
     if (auto ec = flags->bound.wait(cfg.timeout, "bound")) return ec;
     zmq_end e;
-    if (auto ec = open_end(e, cfg, type_b, false)) return ec;
+    std::string unused;
+    if (auto ec = open_end(e, cfg, type_b, false, unused, flags->endpoint_or(cfg.endpoint))) return ec;
     if (auto ec = body_b(e.sock)) return ec;
     return flags->done.wait(cfg.timeout, "done");
   };

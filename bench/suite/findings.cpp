@@ -12,6 +12,8 @@
 #include <functional>
 #include <optional>
 
+#include "suite/net_section.hpp"
+
 namespace shoal::bench {
 namespace {
 
@@ -136,7 +138,7 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
   }
   for (std::size_t row = 0; row < plan.size(); ++row) {
     const measurement& m = plan[row];
-    if (m.who != impl::shoal || m.what != metric::thr || !m.cfg.procs) continue;
+    if (m.who != impl::shoal || m.what != metric::thr || !m.cfg.procs || m.key.rfind("shoal.shm.", 0) != 0) continue;
     const std::uint64_t size = m.cfg.size;
     if (const auto zmq = find_row(plan, "libzmq.ipc.thr." + std::to_string(size))) {
       finding f = ratio(row, "shm msg/s / libzmq ipc msg/s at " + format_size(size), "x libzmq");
@@ -191,6 +193,8 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
       out.push_back(f);
     }
   }
+  // --- two processes over the kernel (tcp://, ipc://): net_section.cpp ---
+  add_net_findings(plan, out);
 
   // --- socket patterns (no targets) ---
   for (std::size_t row = 0; row < plan.size(); ++row) {

@@ -20,6 +20,7 @@
 #include "harness/shoal_throughput.hpp"
 #include "harness/spsc_ring_limit.hpp"
 #include "harness/zmq_runs.hpp"
+#include "suite/net_section.hpp"
 
 namespace shoal::bench {
 namespace {
@@ -97,6 +98,7 @@ measurement make_limit(limit_kind kind, const run_config& base, std::uint64_t si
       m.label = "limit: memcpy " + format_size(size);
       break;
     case limit_kind::spsc_ring:  // two threads of one process: make_ring_limit()
+    default:  // the network section's (net_section.cpp)
       break;
   }
   return m;
@@ -256,6 +258,7 @@ std::string error_text(const std::error_code& ec) {
 }
 
 result<std::vector<double>> run_rtt(const measurement& m) {
+  if (m.who == impl::limit && is_net_limit(m.limit)) return run_net_limit(m);
   if (m.who == impl::limit) return m.limit == limit_kind::futex ? futex_rtt(m.cfg) : cache_line_rtt(m.cfg);
   if (m.who == impl::pyzmq) return pyzmq_latency(m.cfg);
   return m.who == impl::shoal ? shoal_latency(m.cfg) : zmq_latency(m.cfg);
@@ -357,6 +360,10 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
     add_pattern_section(plan, o);
     return plan;
   }
+  if (o.only_net) {
+    add_net_section(plan, o);
+    return plan;
+  }
   plan.push_back(make_inproc(impl::limit, metric::rtt, base, 64, o.rtt_count));
   plan.push_back(make_inproc(impl::shoal, metric::rtt, base, 64, o.rtt_count));
   // NUMA (2+ nodes only; the report says why not otherwise): the same round trip with each
@@ -382,6 +389,7 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
     }
   }
   if (!o.procs) {
+    if (o.net) add_net_section(plan, o);
     if (o.patterns) add_pattern_section(plan, o);
     return plan;
   }
@@ -419,6 +427,7 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
       plan.push_back(make_procs(impl::libzmq, metric::thr, base, size, proc_count_for(o, size)));
     }
   }
+  if (o.net) add_net_section(plan, o);
   if (o.patterns) add_pattern_section(plan, o);
   return plan;
 }
@@ -427,7 +436,7 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
 
 std::vector<measurement> make_plan(const suite_options& o) {
   std::vector<measurement> plan = make_base_plan(o);
-  if (o.only_patterns) return plan;
+  if (o.only_patterns || o.only_net) return plan;
   run_config base;
   base.cpu_a = o.cpu_a;
   base.cpu_b = o.cpu_b;

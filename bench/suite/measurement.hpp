@@ -19,9 +19,10 @@ enum class impl { limit, shoal, libzmq, pyzmq };
 // pattern: a socket-pattern run (pattern_runs.hpp), whose figure is a message or request rate.
 enum class metric { rtt, thr, pattern };
 // What a limit row measures: cache-line ping-pong, futex wait/wake ping-pong (rtt), memcpy
-// bandwidth (thr: one "message" is one copy of a cfg.size block), or a bare SPSC ring of 64 B
-// slots between two threads (thr: one message per slot).
-enum class limit_kind { cache_line, futex, memcpy, spsc_ring };
+// bandwidth (thr: one "message" is one copy of a cfg.size block), a bare SPSC ring of 64 B
+// slots between two threads (thr: one message per slot); the network section's raw TCP and
+// Unix-domain stream ping-pongs, blocking or spinning (net_section.hpp).
+enum class limit_kind { cache_line, futex, memcpy, spsc_ring, tcp_blocking, tcp_spinning, unix_blocking, unix_spinning };
 
 struct round_value {
   bool ok = false;
@@ -73,10 +74,13 @@ struct measurement {
 // RTT; memcpy in DRAM and in cache; shm:// and ipc:// throughput per size. Section three (unless
 // --no-patterns; alone with --patterns-only), threads of one process: PUB/SUB fan-out per
 // subscriber count, DEALER/ROUTER per window, REQ/REP, then topic matching (inproc only), each
-// configuration as shoal inproc, libzmq inproc, shoal shm, libzmq ipc, back to back.
-// Then (not with --patterns-only) the SPSC ring limit before shoal's inproc throughput rows,
-// the idle-gap round trips (one message every o.idle_gap_ns: shoal spin and block, libzmq;
-// inproc) and the pyzmq section (inproc/ipc/tcp RTT and 64 B throughput), unless switched off.
+// configuration as shoal inproc, libzmq inproc, shoal shm, libzmq ipc, back to back. Before the
+// patterns (unless --no-net; alone with --net-only), the network section between two processes
+// (net_section.hpp): raw TCP / Unix ping-pong limits, shoal and libzmq over tcp:// and ipc://.
+// Then (not with --patterns-only or --net-only) the SPSC ring limit before shoal's inproc
+// throughput rows, the idle-gap round trips (one message every o.idle_gap_ns: shoal spin and
+// block, libzmq; inproc) and the pyzmq section (inproc/ipc/tcp RTT and 64 B throughput),
+// unless switched off.
 [[nodiscard]] std::vector<measurement> make_plan(const suite_options& o);
 
 // Runs `m` once more (appending a round); prints nothing. False on failure (m.error set); a

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "harness/json_writer.hpp"
+#include "suite/net_section.hpp"
 #include "suite/report.hpp"
 
 namespace shoal::bench {
@@ -49,6 +50,7 @@ json_object placement_json(const suite_options& o) {
 const char* impl_name(const measurement& m) {
   switch (m.who) {
     case impl::limit:
+      if (is_net_limit(m.limit)) return net_limit_name(m.limit);
       return m.limit == limit_kind::cache_line ? "cache-line"
              : m.limit == limit_kind::futex    ? "futex"
              : m.limit == limit_kind::memcpy   ? "memcpy"

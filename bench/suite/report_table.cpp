@@ -110,7 +110,7 @@ void print_table(std::FILE* out, const suite_options& o, const run_facts& facts,
                "values: median across rounds; RTT percentiles in ns; MB = 10^6 bytes; memcpy MB/s = bytes copied\n");
   if (!facts.machine.numa_rtt.empty())
     std::fprintf(out, "numa rings local vs remote: %s\n", facts.machine.numa_rtt.c_str());
-  if (o.procs && !o.only_patterns) {
+  if (o.procs && !o.only_patterns && !o.only_net) {
     std::fprintf(out,
                  "procs: each side a process forked by shoal-bench, pinned, with its own context; futex and shm\n"
                  "block (no spin): opt::wait block, opt::spin_ns 0, a 20 us pause before each round trip, so both\n"

@@ -21,6 +21,9 @@ void apply_full(suite_options& o) {
   o.pyzmq_thr_count = 1'000'000;
   o.slow_rtt_count = 50'000;
   o.proc_bytes = std::uint64_t{4} << 30;
+  o.net_rtt_count = 50'000;
+  o.net_thr_count = 2'000'000;
+  o.net_bytes = std::uint64_t{2} << 30;
   o.pattern_time = std::chrono::milliseconds(1000);
   o.pattern_warmup = std::chrono::milliseconds(200);
 }
@@ -79,9 +82,18 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       o.only_patterns = true;
       continue;
     }
+    if (arg == "--no-net") {
+      o.net = false;
+      continue;
+    }
+    if (arg == "--net-only") {
+      o.only_net = true;
+      continue;
+    }
     const bool takes_value = arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--sizes" ||
                              arg == "--cpus" || arg == "--wait" || arg == "--json" || arg == "--slow-rtt-count" ||
-                             arg == "--pattern-ms" || arg == "--topics" || arg == "--idle-count";
+                             arg == "--pattern-ms" || arg == "--topics" || arg == "--idle-count" ||
+                             arg == "--net-rtt-count";
     if (!takes_value) {
       error = "unknown option '" + std::string(arg) + "'";
       return std::nullopt;
@@ -98,7 +110,8 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
         return std::nullopt;
       }
       o.idle_count = *n;
-    } else if (arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--slow-rtt-count") {
+    } else if (arg == "--rounds" || arg == "--rtt-count" || arg == "--thr-count" || arg == "--slow-rtt-count" ||
+               arg == "--net-rtt-count") {
       const auto n = parse_u64(value);
       if (!n || *n == 0 || (arg == "--rounds" && *n > 1000)) {
         error = bad(arg, value);
@@ -108,6 +121,7 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
       if (arg == "--rtt-count") o.rtt_count = *n;
       if (arg == "--thr-count") o.thr_count = *n;
       if (arg == "--slow-rtt-count") o.slow_rtt_count = *n;
+      if (arg == "--net-rtt-count") o.net_rtt_count = *n;
     } else if (arg == "--pattern-ms" || arg == "--topics") {
       const auto n = parse_u64(value);
       if (!n || *n == 0 || *n > (arg == "--topics" ? 50'000 : 600'000)) {
@@ -151,6 +165,10 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
     error = "--patterns-only and --no-patterns exclude each other";
     return std::nullopt;
   }
+  if (o.only_net && (!o.net || o.only_patterns)) {
+    error = "--net-only excludes --no-net and --patterns-only";
+    return std::nullopt;
+  }
   if (o.thr_count < 40) {
     error = "--thr-count must be at least 40";
     return std::nullopt;
@@ -183,6 +201,11 @@ const char* suite_usage() noexcept {
          "                     subscribers, DEALER/ROUTER windows 1 and 32, REQ/REP, a SUB with\n"
          "                     10,000 topics; shoal inproc:// and shm://, libzmq inproc:// and ipc://)\n"
          "  --patterns-only    run the socket-pattern section alone\n"
+         "  --no-net           skip the network section (raw TCP and Unix-socket ping-pong, blocking\n"
+         "                     and spinning; shoal and libzmq tcp:// and ipc:// PAIR RTT and PUSH/PULL\n"
+         "                     at 64 B, 1 KiB, 64 KiB; every run between two processes)\n"
+         "  --net-only         run the network section alone\n"
+         "  --net-rtt-count N  timed round trips per network RTT run (quick 10k, full 50k)\n"
          "  --pattern-ms N     measuring time of each pattern run (quick 150, full 1000; the\n"
          "                     warm-up before it: quick 40, full 200, a quarter of N when given)\n"
          "  --topics N         subscriptions of the topic-matching run (default 10000, at most 50000)\n"

@@ -31,6 +31,14 @@ struct suite_options {
   std::vector<std::uint64_t> proc_sizes{64, 1024, 65536, 1048576};  // shm:// throughput sizes
   std::vector<std::uint64_t> zmq_ipc_sizes{64, 1048576};            // libzmq ipc:// throughput sizes
   std::vector<std::uint64_t> memcpy_sizes{1048576, 268435456};      // in cache; DRAM
+  // The network section (net_section.hpp): raw TCP and Unix-socket ping-pong, shoal and libzmq
+  // over tcp:// and ipc://, every run between two processes.
+  bool net = true;
+  bool only_net = false;                               // run the network section alone
+  std::uint64_t net_rtt_count = 10'000;                // timed round trips per network RTT run
+  std::uint64_t net_thr_count = 500'000;               // messages per network throughput run at <= 512 B
+  std::uint64_t net_bytes = std::uint64_t{256} << 20;  // at most this many bytes per network throughput run
+  std::vector<std::uint64_t> net_sizes{64, 1024, 65536};
   // The socket-pattern section (PUB/SUB fan-out, DEALER/ROUTER and REQ/REP, topic matching),
   // every side a thread of this process; each run warms up, then measures for a fixed time.
   bool patterns = true;

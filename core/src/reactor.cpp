@@ -5,7 +5,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -93,8 +95,10 @@ std::uint64_t reactor::after(std::int64_t delay_ns, timer_fn f) {
   if (stop_.load(std::memory_order_relaxed)) return 0;  // going away: nothing runs any more
   start_locked();
   const std::uint64_t id = next_token_++;
-  timers_.emplace(sys::now_ns() + delay_ns, timer{id, std::make_shared<timer_fn>(std::move(f))});
-  wake();
+  const auto it = timers_.emplace(sys::now_ns() + delay_ns, timer{id, std::make_shared<timer_fn>(std::move(f))});
+  // The loop sleeps until the earliest timer: only a new earliest one needs a wake-up, and none
+  // from the reactor thread itself (its loop recomputes the sleep after handlers and timers).
+  if (it == timers_.begin() && std::this_thread::get_id() != thread_.get_id()) wake();
   return id;
 }
 
@@ -109,19 +113,31 @@ void reactor::cancel(std::uint64_t timer_id) noexcept {
   }
 }
 
+int reactor::wait_events(epoll_event* events, int max, std::int64_t timeout_ns) noexcept {
+  if (precise_timeout_) {
+    // Timers as short as a stream's tail flush (tens of microseconds) need better than epoll_wait's
+    // milliseconds.
+    timespec ts{};
+    ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
+    const int n = epoll_pwait2(epfd_, events, max, timeout_ns < 0 ? nullptr : &ts, nullptr);
+    if (n >= 0 || errno != ENOSYS) return n;
+    precise_timeout_ = false;  // a kernel before 5.11
+  }
+  const int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
+  return epoll_wait(epfd_, events, max, ms);
+}
+
 void reactor::run() noexcept {
   if (on_start_) on_start_();
   std::array<epoll_event, 64> events{};
   while (!stop_.load(std::memory_order_acquire)) {
-    int timeout_ms = -1;
+    std::int64_t left = -1;  // ns until the earliest timer; -1: none
     {
       auto g = guard();
-      if (!timers_.empty()) {
-        const std::int64_t left = timers_.begin()->first - sys::now_ns();
-        timeout_ms = left <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>((left + 999'999) / 1'000'000, 60'000));
-      }
+      if (!timers_.empty()) left = std::clamp<std::int64_t>(timers_.begin()->first - sys::now_ns(), 0, max_sleep_ns);
     }
-    const int n = epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+    const int n = wait_events(events.data(), static_cast<int>(events.size()), left);
     auto g = guard();
     for (int i = 0; i < n; ++i) {
       // epoll_event is packed on x86-64: copy the fields out instead of binding references.

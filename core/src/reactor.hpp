@@ -18,6 +18,8 @@
 #include <thread>
 #include <unordered_map>
 
+struct epoll_event;
+
 namespace shoal::detail {
 
 class reactor {
@@ -64,12 +66,17 @@ class reactor {
   void start_locked();  // with mu_ held
   void wake() noexcept;
   void run() noexcept;
+  // epoll_pwait2 (nanoseconds) where the kernel has it, else epoll_wait (milliseconds, rounded
+  // up); timeout_ns -1: none. Reactor thread.
+  int wait_events(epoll_event* events, int max, std::int64_t timeout_ns) noexcept;
+  static constexpr std::int64_t max_sleep_ns = 60'000'000'000;
 
   std::recursive_mutex mu_;
   int epfd_ = -1;
   int evfd_ = -1;
   std::thread thread_;
   std::function<void()> on_start_;  // set before thread_ starts; read only by it
+  bool precise_timeout_ = true;  // reactor thread only
   std::atomic<bool> stop_{false};
   std::uint64_t next_token_ = 1;
   std::unordered_map<std::uint64_t, watch> watches_;

@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 # CLI test for the `shoal` tool: lat/thr --json print one valid JSON object with sane values,
-# between two threads (inproc://) and between two processes (--procs over shm://); version/help
+# between two threads (inproc://, tcp://, ipc://) and between two processes (--procs over shm://,
+# tcp:// with a port the kernel picks, ipc:// abstract names and socket files); version/help
 # work; every bad argument exits non-zero with a usage message on stderr.
 # Single-threaded; runs the binary given as argv[1] as a subprocess. Asserts no timings.
 # shm:// names are machine-wide (abstract Unix sockets): they carry this test's pid, so runs of
 # the test in parallel (other build trees, other presets) never collide.
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 failures = []
@@ -135,6 +138,52 @@ def test_thr_procs(binary):
         check(abs(obj["mb_per_s"] - expect_mb) <= 1e-6 * expect_mb, f"{label}: mb_per_s {obj['mb_per_s']} != {expect_mb}")
 
 
+def net_endpoints(what):
+    # tcp: a port the kernel picks (the peer learns the real one); ipc: an abstract name and a
+    # socket file, both carrying this test's pid.
+    return [("tcp", "tcp://127.0.0.1:*"), ("ipc", f"ipc://@shoal-cli-test-{os.getpid()}-{what}"),
+            ("ipc-file", f"ipc://{os.path.join(tempfile.gettempdir(), f'shoal-cli-{os.getpid()}-{what}.sock')}")]
+
+
+def test_net(binary):
+    # lat and thr over tcp:// and ipc://, between two threads and between two processes.
+    for procs in (False, True):
+        flag = ["--procs"] if procs else []
+        for name, endpoint in net_endpoints("lat" + ("p" if procs else "t")):
+            label = f"lat {name}{' --procs' if procs else ''} --json"
+            obj = one_json_object(label, *run(binary, ["lat", endpoint, "--count", "2000", "--json"] + flag))
+            if obj is None or not has_fields(label, obj, ["p50_ns", "p99_ns", "max_ns", "endpoint", "procs"]):
+                continue
+            check(obj["endpoint"] == endpoint and obj["procs"] is procs, f"{label}: endpoint/procs in {obj}")
+            values = [obj[k] for k in ("p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns")]
+            check(all(v > 0 for v in values) and values == sorted(values), f"{label}: percentiles {values}")
+            if endpoint.startswith("ipc:///"):
+                check(not os.path.exists(endpoint[len("ipc://"):]), f"{label}: the socket file was left behind")
+        for name, endpoint in net_endpoints("thr" + ("p" if procs else "t")):
+            for size, count in ((64, 20000), (65536, 1000)):
+                label = f"thr {name}{' --procs' if procs else ''} --size {size} --json"
+                args = ["thr", endpoint, "--size", str(size), "--count", str(count), "--json"] + flag
+                obj = one_json_object(label, *run(binary, args))
+                if obj is None or not has_fields(label, obj, ["msgs_per_s", "mb_per_s", "seconds", "procs"]):
+                    continue
+                check(obj["procs"] is procs and obj["size"] == size and obj["count"] == count,
+                      f"{label}: procs/size/count in {obj}")
+                check(obj["msgs_per_s"] > 0 and obj["seconds"] > 0, f"{label}: msgs_per_s {obj['msgs_per_s']}")
+    # Text mode, both sides allowed to sleep.
+    rc, out, err = run(binary, ["lat", "tcp://127.0.0.1:*", "--procs", "--count", "500", "--wait", "block"])
+    check(rc == 0 and "p50" in out and "two processes" in out,
+          f"lat tcp --procs (text, block): exit {rc}, stdout {out!r}, stderr {err!r}")
+    # A port another socket holds cannot be bound: the run fails cleanly (exit 1, the error naming
+    # the process and the bind) instead of hanging.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        rc, out, err = run(binary, ["lat", f"tcp://127.0.0.1:{port}", "--procs", "--count", "10"])
+        check(rc == 1 and "process" in err and "bind" in err,
+              f"lat --procs on a busy port: exit {rc}, stdout {out!r}, stderr {err!r}")
+
+
 def shm_name_bound(endpoint):
     # A bound shm:// name is a listening abstract Unix socket "@shoal-shm/<name>".
     with open("/proc/net/unix") as f:
@@ -218,7 +267,7 @@ def main():
         print("usage: test_cli.py <path to the shoal binary>", file=sys.stderr)
         return 2
     binary = sys.argv[1]
-    for test in (test_lat, test_thr, test_thr_apis, test_lat_procs, test_thr_procs, test_procs_failures,
+    for test in (test_lat, test_thr, test_thr_apis, test_lat_procs, test_thr_procs, test_procs_failures, test_net,
                  test_text_and_info, test_bad_arguments):
         test(binary)
     for f in failures:

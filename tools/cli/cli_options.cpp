@@ -148,7 +148,9 @@ std::optional<cli_options> parse_cli(int argc, char** argv, std::string& error) 
   }
   o.run.endpoint = std::string(positional[0]);
   if (o.run.procs && o.run.endpoint.starts_with("inproc://")) {
-    error = "--procs runs the two ends in two processes, which inproc:// cannot connect; use shm://NAME";
+    error =
+        "--procs runs the two ends in two processes, which inproc:// cannot connect; use shm://NAME, "
+        "tcp://127.0.0.1:* or ipc://@NAME";
     return std::nullopt;
   }
   if (!warmup_given) o.run.warmup = std::min(o.run.count / 10, default_warmup_cap);
@@ -173,11 +175,12 @@ const char* usage() noexcept {
          "      (shoal topo --help lists its options)\n"
          "  version   prints the version and the transports compiled in\n"
          "  help      prints this text\n"
-         "  <endpoint> is scheme://address, e.g. inproc://bench. --cpus: the timing (binding) side's\n"
+         "  <endpoint> is scheme://address, e.g. inproc://bench, shm://bench, tcp://127.0.0.1:* (a\n"
+         "  port the kernel picks), ipc://@bench. --cpus: the timing (binding) side's\n"
          "  CPU, then the peer's (default: the first two CPUs this process may use). --wait: spin\n"
          "  (default), spin_yield or block. --procs: the two ends are two processes instead of two\n"
          "  threads (shoal forks twice; each child pins itself and makes its own context), for\n"
-         "  transports that cross processes (shm://, not inproc://). --json prints one JSON\n"
+         "  transports that cross processes (shm://, tcp://, ipc://; not inproc://). --json prints one JSON\n"
          "  object instead of text.\n"
          "Exit status: 0 ok, 1 the run failed, 2 usage error.\n";
 }

@@ -42,6 +42,10 @@ constexpr std::int64_t idle_tick_ns = 250'000'000;
 constexpr std::int64_t first_tick_ns = 20'000'000;
 constexpr std::int64_t min_tick_ns = 5'000'000;
 constexpr int max_iov = 64;
+// A fresh output segment reserves this much; a spent one is reused if it is no larger than
+// spare_max.
+constexpr std::size_t segment_reserve = std::size_t{16} * 1024;
+constexpr std::size_t spare_max = std::size_t{64} * 1024;
 // Commands are small (PING carries at most 18 bytes); a longer one is an attack on memory.
 constexpr std::uint64_t max_command = std::uint64_t{32} * 1024;
 
@@ -174,7 +178,10 @@ void zmtp_conn::append_small(const void* data, std::size_t n) {
   if (out_.empty() || out_.back().is_big || !out_.back().open) {
     segment s;
     s.start = queued_;
-    s.bytes.reserve(std::max<std::size_t>(n, std::size_t{16} * 1024));
+    s.bytes = std::move(spare_);  // the buffer of a segment that went out, if any
+    spare_ = std::string();
+    s.bytes.clear();
+    s.bytes.reserve(std::max<std::size_t>(n, segment_reserve));
     out_.push_back(std::move(s));
   }
   out_.back().bytes.append(static_cast<const char*>(data), n);
@@ -261,10 +268,22 @@ io_status zmtp_conn::write(out_frame& f) noexcept {
 }
 
 void zmtp_conn::after_message(bool& flush_now, bool& schedule) noexcept {
-  const std::int64_t now = sys::now_ns();
-  const bool streaming = now - last_msg_end_ns_ < streaming_gap_ns;
-  last_msg_end_ns_ = now;
+  if (read_since_msg_) {
+    // A thread that read this connection since its last message is answering (a round trip),
+    // not streaming, however short the round trip: its reply goes out now, and the clock is not
+    // read (the next message, if it follows without a read, starts timing again).
+    read_since_msg_ = false;
+    last_msg_end_ns_ = 0;
+    if (!writing_ && !kernel_full_) flush_now = true;
+    return;
+  }
   if (writing_ || kernel_full_) return;  // the writer at work (or the reactor) takes it along
+  if (flush_scheduled_ && committed_ - flushed_ < batch_bytes) return;  // joins the open batch
+  // Streaming: within streaming_gap_ns of the last message. The clock is read once per batch
+  // (when no batch is open), not per message.
+  const std::int64_t now = sys::now_ns();
+  const bool streaming = last_msg_end_ns_ != 0 && now - last_msg_end_ns_ < streaming_gap_ns;
+  last_msg_end_ns_ = now;
   if (!streaming || committed_ - flushed_ >= batch_bytes) {
     flush_now = true;
   } else if (!flush_scheduled_) {
@@ -335,7 +354,13 @@ bool zmtp_conn::flush() noexcept {
     }
     progress = true;
     flushed_ += static_cast<std::uint64_t>(w);
-    while (!out_.empty() && out_.front().start + out_.front().size() <= flushed_) out_.pop_front();
+    while (!out_.empty() && out_.front().start + out_.front().size() <= flushed_) {
+      // Its buffer is kept for the next segment (one message at a time would otherwise allocate
+      // and free a segment per message), unless it grew large.
+      segment& done = out_.front();
+      if (!done.is_big && done.bytes.capacity() <= spare_max) spare_ = std::move(done.bytes);
+      out_.pop_front();
+    }
     while (!msg_ends_.empty() && msg_ends_.front() <= flushed_) msg_ends_.pop_front();
     std::size_t asked = 0;
     for (int i = 0; i < n; ++i) asked += iov[static_cast<std::size_t>(i)].iov_len;
@@ -534,27 +559,34 @@ io_status zmtp_conn::pull(in_frame* out, pull_mode mode) noexcept {
   }
 }
 
-io_status zmtp_conn::read(in_frame& f) noexcept {
+io_status zmtp_conn::owner_pull(in_frame* f, pull_mode mode) noexcept {
   touch();
   io_status st;
+  bool pending = false;
+  bool lost = false;
+  bool pong = false;
   {
     std::lock_guard lock(mu_);
-    st = pull(&f, pull_mode::take);
+    read_since_msg_ = true;
+    // A batch waiting for its timer goes out now: the thread may be about to wait for the answer
+    // to it.
+    pending = flushed_ < committed_ && !writing_ && !kernel_full_;
+    st = pull(f, mode);
+    // What after_unlock() would take, taken here in the same critical section.
+    lost = lost_pending_;
+    lost_pending_ = false;
+    pong = pong_pending_;
+    pong_pending_ = false;
   }
-  after_unlock();
+  // (flush() freeing room under the HWM needs no notice: this thread is the owner.)
+  if (pending || pong) (void)flush();
+  if (lost) report_lost(lost_err_);
   return st;
 }
 
-bool zmtp_conn::readable() noexcept {
-  touch();
-  io_status st;
-  {
-    std::lock_guard lock(mu_);
-    st = pull(nullptr, pull_mode::peek);
-  }
-  after_unlock();
-  return st != io_status::again;
-}
+io_status zmtp_conn::read(in_frame& f) noexcept { return owner_pull(&f, pull_mode::take); }
+
+bool zmtp_conn::readable() noexcept { return owner_pull(nullptr, pull_mode::peek) != io_status::again; }
 
 void zmtp_conn::after_unlock() noexcept {
   bool lost = false;
@@ -671,8 +703,12 @@ void zmtp_conn::on_events(std::uint32_t ev) noexcept {
         // The peer closed its end: what it sent before may still be read.
         report_lost(ECONNRESET);
       }
-      // While the application is not reading, keep answering as traffic arrives.
-      if (more && idle_armed_ && touches_.load(std::memory_order_relaxed) == touched_at_tick_) want_in_ = true;
+      // Nothing whole at the head yet (part of a frame, or only commands): keep reading as bytes
+      // arrive, until a frame is there for the owner. The owner may have armed EPOLLIN and be
+      // going to sleep right now; its check before sleeping finds only the part this read took,
+      // so the watch must not end here (that lost its wake-up). This also keeps answering PINGs
+      // while the application is not reading.
+      if (more) want_in_ = true;
     }
   }
   update_interest();
@@ -685,10 +721,12 @@ void zmtp_conn::tick() noexcept {
   const std::uint64_t touches = touches_.load(std::memory_order_relaxed);
   const bool idle = touches == touched_at_tick_;
   touched_at_tick_ = touches;
-  idle_armed_ = idle;
   if (idle) {
     want_in_ = service();
     update_interest();
+    // This read may have taken what an owner asleep with EPOLLIN armed was waiting for: a frame
+    // at the head (or the end of the connection) is its to take.
+    if (!want_in_) notify_owner();
   }
   const std::int64_t since_rx = now - last_rx_ns_.load(std::memory_order_relaxed);
   const std::int64_t ivl = ms_to_ns(p_.heartbeat_ivl_ms);

@@ -1,11 +1,12 @@
 // zmtp_conn and stream_pipe: one ZMTP connection (tcp:// or ipc://) after its handshake, as a
 // socket's pipe. There is no I/O thread on the data path: the socket's own thread encodes and
 // sends (one sendmsg per message while the sender is not streaming; frames of a stream pile up
-// and go out in batches), and reads the socket directly (one recv fills a 64 KiB buffer that
-// many frames are decoded from). The context's reactor only steps in when the socket's thread
-// cannot: it flushes what the kernel would not take at once (EPOLLOUT) and the tail of a stream
-// (a timer a few microseconds after it), wakes the owner when it sleeps and data arrives, sees
-// the peer go away, answers PINGs while the application is not calling, and runs heartbeats.
+// and go out in batches, or as soon as that thread reads the connection), and reads the socket
+// directly (one recv fills a 64 KiB buffer that many frames are decoded from). The context's
+// reactor only steps in when the socket's thread cannot: it flushes what the kernel would not
+// take at once (EPOLLOUT) and the tail of a stream (a timer a few microseconds after it), wakes
+// the owner when it sleeps and data arrives, sees the peer go away, answers PINGs while the
+// application is not calling, and runs heartbeats.
 //
 // Threading: stream_pipe's methods are for the socket's thread. zmtp_conn is shared by that
 // thread and the reactor: its buffers are guarded by mu_; its epoll interest by the reactor's
@@ -118,7 +119,8 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   // Returns whether it freed room under the HWM.
   bool flush() noexcept;
   void after_message(bool& flush_now, bool& schedule) noexcept;  // mu_ held
-  [[nodiscard]] bool full_locked() const noexcept {              // mu_ held: at the HWM
+
+  [[nodiscard]] bool full_locked() const noexcept {  // mu_ held: at the HWM
     return p_.sndhwm > 0 && msg_ends_.size() >= static_cast<std::size_t>(p_.sndhwm);
   }
   // The socket's thread read (only it writes the count, so no atomic add is needed). Writes
@@ -128,6 +130,9 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   // Input (mu_ held).
   enum class pull_mode : std::uint8_t { take, peek, commands };
   io_status pull(in_frame* out, pull_mode mode) noexcept;
+  // The socket's thread reads (take or peek): marks the read (the next message answers it),
+  // sends a batch that waits for its timer, and pulls, in one critical section.
+  io_status owner_pull(in_frame* f, pull_mode mode) noexcept;
   bool fill() noexcept;  // one recv into the buffer; true when it got bytes
   io_status fill_big() noexcept;
   void broke(std::uint32_t err, const char* why) noexcept;  // a protocol error: drop the peer
@@ -174,6 +179,7 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
 
   // Output, guarded by mu_.
   std::deque<segment> out_;
+  std::string spare_;            // the buffer of the last segment that went out, for the next one
   std::uint64_t queued_ = 0;     // bytes appended so far
   std::uint64_t committed_ = 0;  // bytes of complete messages (a writer never passes it)
   std::uint64_t flushed_ = 0;    // bytes the kernel took
@@ -184,6 +190,7 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   bool flush_scheduled_ = false;  // a reactor timer will flush
   bool write_failed_ = false;
   std::int64_t last_msg_end_ns_ = 0;
+  bool read_since_msg_ = false;  // the socket's thread read since the last message it sent
 
   // Interest, guarded by the reactor's guard.
   std::uint64_t token_ = 0;
@@ -192,7 +199,6 @@ class zmtp_conn : public std::enable_shared_from_this<zmtp_conn> {
   bool want_in_ = false;
   bool want_out_ = false;
   bool watch_hup_ = true;
-  bool idle_armed_ = false;
   bool closing_ = false;  // the pipe closed; flushing what is left (linger)
   bool finished_ = false;
   std::uint64_t touched_at_tick_ = 0;
