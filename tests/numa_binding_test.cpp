@@ -141,6 +141,23 @@ TEST(NumaBinding, ReactorThreadIsBoundWhereTheContextSays) {
   EXPECT_NE(r.threads[0].tid, static_cast<int>(gettid()));
 }
 
+// The automatic policy keeps the reactor off the application's CPU when there is another one.
+TEST(NumaBinding, AutomaticPolicyPutsTheReactorOffTheApplicationCpu) {
+  const std::vector<int> cpus = allowed_cpus();
+  context_options o;
+  o.placement = thread_placement_policy::automatic;
+  o.app_cpus = {cpus.front()};
+  context ctx(o);
+  auto s = ctx.socket(socket_type::pull);
+  ASSERT_TRUE(s);
+  ASSERT_FALSE(s->bind("shm://numa-auto-" + std::to_string(getpid()))) << error_detail();
+  ASSERT_TRUE(eventually([&] { return !ctx.placement().threads.empty(); }));
+  const thread_placement r = ctx.placement().threads.front();
+  const int expected = cpus.size() > 1 ? cpus.back() : cpus.front();
+  EXPECT_EQ(r.cpu, expected) << r.why;
+  EXPECT_EQ(affinity_of(r.tid), std::vector<int>{expected});
+}
+
 // Memory bound to a node before first touch lands there: hwloc and move_pages both say so, and
 // the kernel holds a bind policy for the range.
 TEST(NumaBinding, RingMemoryLandsOnTheChosenNode) {
@@ -210,6 +227,27 @@ TEST(NumaBinding, SocketOptionsBindEachConnectionsRings) {
     EXPECT_EQ(after.bound - before.bound, 2U) << scheme;
     EXPECT_EQ(after.bind_failed, before.bind_failed) << scheme;
   }
+}
+
+// Connect before bind: the binder's ring is made before the binder is known, unbound; it is bound
+// to the binder's node when it binds (and moved, for pages already touched).
+TEST(NumaBinding, ConnectBeforeBindBindsTheBindersRingWhenItBinds) {
+  context ctx;
+  auto a = ctx.socket(socket_type::pair);
+  auto b = ctx.socket(socket_type::pair);
+  ASSERT_TRUE(a && b);
+  ASSERT_FALSE(a->set(opt::numa_node, 0));
+  ASSERT_FALSE(b->set(opt::numa_node, 0));
+  const std::string ep = "inproc://numa-late-bind";
+  const auto before = detail::ring_memory_stats();
+  ASSERT_FALSE(b->connect(ep));
+  ASSERT_FALSE(b->send(std::string_view("early")));                 // touches the binder's ring first
+  EXPECT_EQ(detail::ring_memory_stats().bound - before.bound, 1U);  // the connecter's own ring
+  ASSERT_FALSE(a->bind(ep));
+  EXPECT_EQ(detail::ring_memory_stats().bound - before.bound, 2U);
+  auto m = a->recv();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->to_string(), "early");
 }
 
 // Without options, a one-node machine binds nothing (first touch already lands on the node); a
