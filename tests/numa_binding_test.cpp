@@ -12,8 +12,10 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -81,6 +83,34 @@ TEST(NumaBinding, SupportIsReportedForThisMachine) {
   EXPECT_TRUE(s.thread_cpubind) << (s.warnings.empty() ? "" : s.warnings.front());
   EXPECT_GE(s.numa_nodes, 1);
   EXPECT_EQ(s.numa_nodes, sys::numa_nodes_online());
+}
+
+// A topology that is not this machine: nothing is bound, every call says notsup, and the reason
+// is printed to stderr once and kept in support().warnings.
+TEST(NumaBinding, NotThisSystemDegradesWithOneWarning) {
+  ASSERT_EQ(setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 core:2 pu:1", 1), 0);
+  std::unique_ptr<numa_binder> b = make_hwloc_binder();
+  unsetenv("HWLOC_SYNTHETIC");
+  const binding_support& s = b->support();
+  EXPECT_FALSE(s.this_system);
+  EXPECT_FALSE(s.thread_cpubind);
+  EXPECT_FALSE(s.area_membind);
+  ASSERT_FALSE(s.warnings.empty());
+  EXPECT_NE(s.warnings.front().find("HWLOC_SYNTHETIC"), std::string::npos);
+  const std::vector<int> before = current_thread_cpus();
+  detail::ring_memory mem = detail::map_ring_memory(64 * 1024, -1);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(b->bind_current_thread(before.front()), make_error_code(errc::notsup));
+  EXPECT_EQ(b->bind_memory(mem.data, mem.bytes, 1), make_error_code(errc::notsup));
+  EXPECT_EQ(b->bind_current_thread(before.front()), make_error_code(errc::notsup));
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(current_thread_cpus(), before);  // untouched
+  EXPECT_EQ(policy_at(mem.data).first, 0);   // MPOL_DEFAULT: untouched
+  // Once: the warning appears a single time however many calls fail.
+  const auto first = err.find("HWLOC_SYNTHETIC");
+  ASSERT_NE(first, std::string::npos) << err;
+  EXPECT_EQ(err.find("HWLOC_SYNTHETIC", first + 1), std::string::npos) << err;
+  detail::unmap_ring_memory(mem);
 }
 
 TEST(NumaBinding, ThreadIsReallyBoundToEachAllowedCpu) {
