@@ -12,8 +12,10 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -83,6 +85,34 @@ TEST(NumaBinding, SupportIsReportedForThisMachine) {
   EXPECT_EQ(s.numa_nodes, sys::numa_nodes_online());
 }
 
+// A topology that is not this machine: nothing is bound, every call says notsup, and the reason
+// is printed to stderr once and kept in support().warnings.
+TEST(NumaBinding, NotThisSystemDegradesWithOneWarning) {
+  ASSERT_EQ(setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 core:2 pu:1", 1), 0);
+  std::unique_ptr<numa_binder> b = make_hwloc_binder();
+  unsetenv("HWLOC_SYNTHETIC");
+  const binding_support& s = b->support();
+  EXPECT_FALSE(s.this_system);
+  EXPECT_FALSE(s.thread_cpubind);
+  EXPECT_FALSE(s.area_membind);
+  ASSERT_FALSE(s.warnings.empty());
+  EXPECT_NE(s.warnings.front().find("HWLOC_SYNTHETIC"), std::string::npos);
+  const std::vector<int> before = current_thread_cpus();
+  detail::ring_memory mem = detail::map_ring_memory(64 * 1024, -1);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(b->bind_current_thread(before.front()), make_error_code(errc::notsup));
+  EXPECT_EQ(b->bind_memory(mem.data, mem.bytes, 1), make_error_code(errc::notsup));
+  EXPECT_EQ(b->bind_current_thread(before.front()), make_error_code(errc::notsup));
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(current_thread_cpus(), before);  // untouched
+  EXPECT_EQ(policy_at(mem.data).first, 0);   // MPOL_DEFAULT: untouched
+  // Once: the warning appears a single time however many calls fail.
+  const auto first = err.find("HWLOC_SYNTHETIC");
+  ASSERT_NE(first, std::string::npos) << err;
+  EXPECT_EQ(err.find("HWLOC_SYNTHETIC", first + 1), std::string::npos) << err;
+  detail::unmap_ring_memory(mem);
+}
+
 TEST(NumaBinding, ThreadIsReallyBoundToEachAllowedCpu) {
   for (const int cpu : allowed_cpus()) {
     std::vector<int> seen;
@@ -139,6 +169,23 @@ TEST(NumaBinding, ReactorThreadIsBoundWhereTheContextSays) {
   ASSERT_GT(r.threads[0].tid, 0);
   EXPECT_EQ(affinity_of(r.threads[0].tid), std::vector<int>{cpus.back()});
   EXPECT_NE(r.threads[0].tid, static_cast<int>(gettid()));
+}
+
+// The automatic policy keeps the reactor off the application's CPU when there is another one.
+TEST(NumaBinding, AutomaticPolicyPutsTheReactorOffTheApplicationCpu) {
+  const std::vector<int> cpus = allowed_cpus();
+  context_options o;
+  o.placement = thread_placement_policy::automatic;
+  o.app_cpus = {cpus.front()};
+  context ctx(o);
+  auto s = ctx.socket(socket_type::pull);
+  ASSERT_TRUE(s);
+  ASSERT_FALSE(s->bind("shm://numa-auto-" + std::to_string(getpid()))) << error_detail();
+  ASSERT_TRUE(eventually([&] { return !ctx.placement().threads.empty(); }));
+  const thread_placement r = ctx.placement().threads.front();
+  const int expected = cpus.size() > 1 ? cpus.back() : cpus.front();
+  EXPECT_EQ(r.cpu, expected) << r.why;
+  EXPECT_EQ(affinity_of(r.tid), std::vector<int>{expected});
 }
 
 // Memory bound to a node before first touch lands there: hwloc and move_pages both say so, and
@@ -210,6 +257,27 @@ TEST(NumaBinding, SocketOptionsBindEachConnectionsRings) {
     EXPECT_EQ(after.bound - before.bound, 2U) << scheme;
     EXPECT_EQ(after.bind_failed, before.bind_failed) << scheme;
   }
+}
+
+// Connect before bind: the binder's ring is made before the binder is known, unbound; it is bound
+// to the binder's node when it binds (and moved, for pages already touched).
+TEST(NumaBinding, ConnectBeforeBindBindsTheBindersRingWhenItBinds) {
+  context ctx;
+  auto a = ctx.socket(socket_type::pair);
+  auto b = ctx.socket(socket_type::pair);
+  ASSERT_TRUE(a && b);
+  ASSERT_FALSE(a->set(opt::numa_node, 0));
+  ASSERT_FALSE(b->set(opt::numa_node, 0));
+  const std::string ep = "inproc://numa-late-bind";
+  const auto before = detail::ring_memory_stats();
+  ASSERT_FALSE(b->connect(ep));
+  ASSERT_FALSE(b->send(std::string_view("early")));                 // touches the binder's ring first
+  EXPECT_EQ(detail::ring_memory_stats().bound - before.bound, 1U);  // the connecter's own ring
+  ASSERT_FALSE(a->bind(ep));
+  EXPECT_EQ(detail::ring_memory_stats().bound - before.bound, 2U);
+  auto m = a->recv();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->to_string(), "early");
 }
 
 // Without options, a one-node machine binds nothing (first touch already lands on the node); a

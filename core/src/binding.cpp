@@ -125,6 +125,8 @@ hwloc_binder& the_system_binder() {
 
 numa_binder& system_numa_binder() { return the_system_binder(); }
 
+std::unique_ptr<numa_binder> make_hwloc_binder() { return std::make_unique<hwloc_binder>(); }
+
 std::vector<int> memory_nodes(const void* p, std::size_t bytes) { return the_system_binder().nodes_of(p, bytes); }
 
 recording_binder::recording_binder() {

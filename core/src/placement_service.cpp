@@ -22,6 +22,11 @@ const machine_desc& this_machine() {
   return m;
 }
 
+int online_numa_nodes() noexcept {
+  static const int n = sys::numa_nodes_online();
+  return n;
+}
+
 placement_service::placement_service(const context_options& o, const machine_desc* machine, numa_binder* binder)
     : policy_(o.placement), app_cpus_(o.app_cpus), bind_rings_(o.bind_rings), machine_(machine), binder_(binder) {}
 
@@ -65,7 +70,7 @@ int placement_service::place_current_thread(thread_request req) {
 int placement_service::ring_node(int numa_node, int consumer_cpu) const {
   if (numa_node < 0) {
     if (!bind_rings_) return -1;
-    if (sys::numa_nodes_online() < 2) return -1;  // first touch already lands on the only node
+    if (online_numa_nodes() < 2) return -1;  // first touch already lands on the only node
   }
   const machine_desc& m = machine();
   ring_request r;

@@ -17,6 +17,8 @@ namespace shoal::detail {
 // This machine as hwloc describes it, loaded on first use (HWLOC_SYNTHETIC / HWLOC_XMLFILE
 // apply). Thread-safe.
 [[nodiscard]] const machine_desc& this_machine();
+// The NUMA nodes the kernel has online, read once (sys::numa_nodes_online). Thread-safe.
+[[nodiscard]] int online_numa_nodes() noexcept;
 
 class placement_service {
  public:

@@ -41,6 +41,7 @@
 
 #include "event_sink.hpp"
 #include "patterns/pattern.hpp"
+#include "placement_service.hpp"
 #include "reactor.hpp"
 #include "ring_pipe.hpp"
 #include "segment.hpp"
@@ -493,7 +494,7 @@ class connector final : public std::enable_shared_from_this<connector> {
     node_ = sock.ring_node();
     // With two or more nodes the binder binds the ring it reads to its node before its pages
     // are touched (segment::adopt), so this side leaves them alone.
-    defer_peer_ring_ = sys::numa_nodes_online() >= 2;
+    defer_peer_ring_ = online_numa_nodes() >= 2;
     ivl_ns_ = o.reconnect_ivl_ms * 1'000'000;
     linger_ms_ = o.linger_ms;
     popts_ = o.pipe;

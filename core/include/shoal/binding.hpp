@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -47,6 +48,10 @@ class numa_binder {
 // lacks a kind of support, or the topology is not this machine, its calls return errc::notsup
 // and the first such call prints binding_support::warnings to stderr once.
 [[nodiscard]] numa_binder& system_numa_binder();
+
+// A fresh hwloc binder over the topology as hwloc loads it now (HWLOC_SYNTHETIC / HWLOC_XMLFILE
+// apply); it warns once by itself. For tests of degraded support; use system_numa_binder().
+[[nodiscard]] std::unique_ptr<numa_binder> make_hwloc_binder();
 
 // The NUMA nodes (OS numbers) holding the present pages of [p, p + bytes), ascending; empty when
 // none is present or the system cannot say (hwloc_get_area_memlocation).
