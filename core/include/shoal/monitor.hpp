@@ -58,6 +58,10 @@ inline constexpr int handshake_failed_no_detail = 0x0800;
 inline constexpr int handshake_succeeded = 0x1000;
 inline constexpr int handshake_failed_protocol = 0x2000;
 inline constexpr int handshake_failed_auth = 0x4000;
+// shoal's own (no libzmq event has this bit): a receiver skipped data it could not recover
+// (udp:// multicast: datagrams past the publisher's repair window); value: how many datagrams.
+// Counted in socket_counters::lost too.
+inline constexpr int data_lost = 0x8000;
 inline constexpr int all = 0xFFFF;
 
 // Values of handshake_failed_protocol (libzmq's ZMQ_PROTOCOL_ERROR_ZMTP_* numbers).
