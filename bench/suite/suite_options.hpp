@@ -40,6 +40,10 @@ struct suite_options {
   std::vector<int> subscribers{1, 2, 4};  // fan-out sizes
   std::vector<int> windows{1, 32};        // DEALER requests outstanding
   int topics = 10'000;                    // subscriptions of the topic-matching run
+  // The udp:// multicast section (udp_section.hpp), in private network namespaces (root).
+  bool udp = true;
+  std::uint64_t udp_rtt_count = 10'000;   // round trips per udp RTT run
+  std::uint64_t udp_thr_count = 200'000;  // messages per udp throughput / fan-out run
 };
 
 // Messages for a throughput run of `size` bytes: thr_count up to 512 B, half up to 16 KiB, a

@@ -20,10 +20,11 @@ inline constexpr std::int64_t hb_max_ns = 100'000'000;
 // A receiver waits a random time in [0, nak_backoff_ns) before NAKing a new gap (so that many
 // receivers missing the same datagram do not all NAK at once, and one repair serves them all),
 // then repeats every nak_repeat_ns (plus up to a backoff) while the gap stays open, at most
-// nak_max_tries times before it declares the gap lost.
+// nak_max_tries times (over a second) before it declares the gap lost: the publisher may be
+// slow to answer, but a gap it can no longer repair is usually announced by its trail first.
 inline constexpr std::int64_t nak_backoff_ns = 500'000;
 inline constexpr std::int64_t nak_repeat_ns = 3'000'000;
-inline constexpr int nak_max_tries = 100;
+inline constexpr int nak_max_tries = 400;
 // The publisher repairs a datagram at most once per this long (NAKs of many receivers for the
 // same loss arrive together; one multicast repair answers all of them).
 inline constexpr std::int64_t repair_holdoff_ns = 300'000;

@@ -59,6 +59,8 @@ struct receiver_stats {
   std::uint64_t sessions = 0;  // sessions seen
 };
 
+struct receiver_test_access;  // the fuzz target (tests/fuzz/udp_fuzz.cpp) feeds ingest_locked()
+
 class receiver : public std::enable_shared_from_this<receiver> {
  public:
   struct owner {
@@ -82,6 +84,7 @@ class receiver : public std::enable_shared_from_this<receiver> {
   [[nodiscard]] receiver_stats stats() const noexcept;  // any thread
 
  private:
+  friend struct receiver_test_access;
   struct held {  // a datagram waiting for the ones before it
     std::uint8_t flags = 0;
     std::vector<std::byte> payload;
