@@ -62,18 +62,61 @@ bool recv_one(int fd, char* buf, std::size_t size, bool spin, const std::atomic<
   }
 }
 
+// To the connected peer (unicast), or to `to` (multicast).
+ssize_t send_one(int fd, const char* buf, std::size_t size, const sockaddr_in* to) noexcept {
+  if (to == nullptr) return ::send(fd, buf, size, 0);
+  return ::sendto(fd, buf, size, 0, reinterpret_cast<const sockaddr*>(to), sizeof *to);
+}
+
+// A socket bound to `group`:`port` on lo and joined to it; `to` becomes `peer_group`:`peer_port`.
+int multicast_socket(const char* group, std::uint16_t port, const char* peer_group, std::uint16_t peer_port,
+                     sockaddr_in& to) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const int one = 1;
+  (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_port = htons(port);
+  inet_pton(AF_INET, group, &local.sin_addr);
+  ip_mreqn mreq{};
+  mreq.imr_multiaddr = local.sin_addr;
+  mreq.imr_address.s_addr = htonl(INADDR_LOOPBACK);
+  to = {};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(peer_port);
+  inet_pton(AF_INET, peer_group, &to.sin_addr);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0 ||
+      setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0 ||
+      setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 }  // namespace
 
 result<std::vector<double>> raw_udp_pingpong(const udp_pingpong_config& cfg) {
-  sockaddr_in a{}, b{};
-  const int fa = bound_socket(a);
-  const int fb = bound_socket(b);
-  if (fa < 0 || fb < 0 || ::connect(fa, reinterpret_cast<const sockaddr*>(&b), sizeof b) != 0 ||
-      ::connect(fb, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+  sockaddr_in a{}, b{};  // where a's and b's datagrams go (b's and a's addresses)
+  int fa = -1;
+  int fb = -1;
+  bool set_up = false;
+  if (cfg.multicast) {
+    fa = multicast_socket("239.201.0.1", 42001, "239.201.0.2", 42002, b);
+    fb = multicast_socket("239.201.0.2", 42002, "239.201.0.1", 42001, a);
+    set_up = fa >= 0 && fb >= 0;
+  } else {
+    fa = bound_socket(a);
+    fb = bound_socket(b);
+    set_up = fa >= 0 && fb >= 0 && ::connect(fa, reinterpret_cast<const sockaddr*>(&b), sizeof b) == 0 &&
+             ::connect(fb, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+  }
+  if (!set_up) {
     const int err = errno;
     if (fa >= 0) ::close(fa);
     if (fb >= 0) ::close(fb);
-    return fail(from_errno(err), "raw UDP ping-pong: cannot set up two loopback sockets");
+    return fail(from_errno(err), "raw UDP ping-pong: cannot set up two sockets");
   }
   // A blocked recv gives up after a second without traffic (so a lost datagram cannot hang us).
   const timeval tv{1, 0};
@@ -86,7 +129,7 @@ result<std::vector<double>> raw_udp_pingpong(const udp_pingpong_config& cfg) {
     std::vector<char> buf(cfg.size);
     for (std::uint64_t i = 0; i < total; ++i) {
       if (!recv_one(fb, buf.data(), buf.size(), cfg.spin, stop)) return;
-      if (::send(fb, buf.data(), buf.size(), 0) < 0) return;
+      if (send_one(fb, buf.data(), buf.size(), cfg.multicast ? &a : nullptr) < 0) return;
     }
   });
   std::vector<double> samples;
@@ -96,8 +139,14 @@ result<std::vector<double>> raw_udp_pingpong(const udp_pingpong_config& cfg) {
     pin(cfg.cpu_a);
     std::vector<char> buf(cfg.size, 'x');
     for (std::uint64_t i = 0; i < total && ok; ++i) {
+      if (cfg.gap_ns > 0) {
+        const std::int64_t until = now_ns() + cfg.gap_ns;
+        while (now_ns() < until) {
+        }
+      }
       const std::int64_t t0 = now_ns();
-      ok = ::send(fa, buf.data(), buf.size(), 0) >= 0 && recv_one(fa, buf.data(), buf.size(), cfg.spin, stop);
+      ok = send_one(fa, buf.data(), buf.size(), cfg.multicast ? &b : nullptr) >= 0 &&
+           recv_one(fa, buf.data(), buf.size(), cfg.spin, stop);
       if (ok && i >= cfg.warmup) samples.push_back(static_cast<double>(now_ns() - t0));
     }
   }

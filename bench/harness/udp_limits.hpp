@@ -18,8 +18,13 @@ struct udp_pingpong_config {
   std::uint64_t count = 20'000;  // timed round trips
   std::uint64_t warmup = 2'000;
   bool spin = false;
-  int cpu_a = 0;  // the timing side
-  int cpu_b = 1;  // the echo side
+  // Between two multicast groups on lo (each side joins one and sends to the other), instead of
+  // two connected unicast sockets: the kernel's multicast path, which udp:// takes. Needs a
+  // namespace (or network) where 224.0.0.0/4 routes through lo.
+  bool multicast = false;
+  std::int64_t gap_ns = 0;  // busy-wait before each round trip (untimed): the echo side sleeps
+  int cpu_a = 0;            // the timing side
+  int cpu_b = 1;            // the echo side
 };
 
 // Round-trip times in nanoseconds, one per timed round trip.

@@ -38,12 +38,14 @@ void pin(int cpu) noexcept {
 const std::string ping_ep = "udp://lo;239.200.0.1:41001";
 const std::string pong_ep = "udp://lo;239.200.0.2:41002";
 
-result<socket> make(context& ctx, socket_type t, const std::string& ep, bool bind, wait_strategy w, int drop_ppm = 0) {
+result<socket> make(context& ctx, socket_type t, const std::string& ep, bool bind, wait_strategy w, int drop_ppm = 0,
+                    std::int64_t spin_ns = -1) {
   auto s = ctx.socket(t);
   if (!s) return s.error();
   std::error_code ec = s->set(opt::wait, w);
+  if (!ec && spin_ns >= 0) ec = s->set(opt::spin_ns, static_cast<int>(spin_ns));
   if (!ec && t == socket_type::sub) ec = s->set(opt::subscribe, std::string());
-  if (!ec && t == socket_type::sub) ec = s->set(opt::rcvtimeo, 5s);
+  if (!ec && t == socket_type::sub) ec = s->set(opt::rcvtimeo, 20s);
   if (!ec && t == socket_type::sub) ec = s->set(opt::rcvhwm, 100'000);
   if (!ec && t == socket_type::pub) ec = s->set(opt::udp_window_bytes, std::int64_t{64} << 20);
   if (!ec && drop_ppm > 0) ec = s->set(opt::udp_test_drop_ppm, drop_ppm);
@@ -67,16 +69,16 @@ std::error_code probe_until(socket& pub, F&& joined) {
 result<udp_result> shoal_rtt(const udp_run& r) {
   const wait_strategy w = r.spin ? wait_strategy::spin : wait_strategy::block;
   context ctx;
-  auto pub_ping = make(ctx, socket_type::pub, ping_ep, true, w);
-  auto sub_pong = make(ctx, socket_type::sub, pong_ep, false, w);
+  auto pub_ping = make(ctx, socket_type::pub, ping_ep, true, w, 0, r.spin_ns);
+  auto sub_pong = make(ctx, socket_type::sub, pong_ep, false, w, 0, r.spin_ns);
   if (!pub_ping) return pub_ping.error();
   if (!sub_pong) return sub_pong.error();
   std::atomic<bool> echo_ready{false};
   std::string echo_error;
   std::thread echo([&] {
     pin(r.cpu_b);
-    auto sub_ping = make(ctx, socket_type::sub, ping_ep, false, w);
-    auto pub_pong = make(ctx, socket_type::pub, pong_ep, true, w);
+    auto sub_ping = make(ctx, socket_type::sub, ping_ep, false, w, 0, r.spin_ns);
+    auto pub_pong = make(ctx, socket_type::pub, pong_ep, true, w, 0, r.spin_ns);
     echo_ready.store(true);
     if (!sub_ping || !pub_pong) {
       echo_error = "echo side: cannot open its sockets";
@@ -106,6 +108,11 @@ result<udp_result> shoal_rtt(const udp_run& r) {
   std::string payload(r.size, 'x');
   payload[0] = 'd';
   for (std::uint64_t i = 0; !ec && i < r.warmup + r.count; ++i) {
+    if (r.gap_ns > 0) {
+      const std::int64_t until = now_ns() + r.gap_ns;
+      while (now_ns() < until) {
+      }
+    }
     const std::int64_t t0 = now_ns();
     ec = pub_ping->send(payload);
     for (;;) {
@@ -213,6 +220,8 @@ result<udp_result> run_here(const udp_run& r) {
       c.count = r.count;
       c.warmup = r.warmup;
       c.spin = r.spin;
+      c.multicast = r.multicast;
+      c.gap_ns = r.gap_ns;
       c.cpu_a = r.cpu_a;
       c.cpu_b = r.cpu_b;
       auto s = raw_udp_pingpong(c);

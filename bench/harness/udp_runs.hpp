@@ -21,7 +21,12 @@ namespace shoal::bench {
 
 struct udp_run {
   enum class kind { raw_rtt, rtt, thr, fan_out } what = kind::rtt;
-  bool spin = false;  // raw_rtt: poll recv; rtt: shoal's spin strategy (else block, the default)
+  bool spin = false;          // raw_rtt: poll recv; rtt: shoal's spin strategy (else block, the default)
+  bool multicast = false;     // raw_rtt: between two groups on lo instead of unicast
+  std::int64_t spin_ns = -1;  // rtt with block: opt::spin_ns (0: sleep at once; -1: the default)
+  // rtt, raw_rtt: the timing side busy-waits this long before each round trip (untimed), so that
+  // the echo side has gone to sleep when the message comes (0: back to back).
+  std::int64_t gap_ns = 0;
   std::size_t size = 64;
   std::uint64_t count = 20'000;  // round trips, or messages per subscriber
   std::uint64_t warmup = 2'000;

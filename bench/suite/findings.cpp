@@ -74,6 +74,25 @@ void add_udp_findings(const std::vector<measurement>& plan, std::vector<finding>
     per_round(f, plan, {*shoal_row, *raw},
               [&](std::size_t r) { return plan[*shoal_row].rounds[r].rtt.p50 / plan[*raw].rounds[r].rtt.p50; });
     out.push_back(at_most(f, 1.3, "<= 1.3"));
+    if (const auto mcast = find_row(plan, "limit.udp_mcast.rtt." + mode)) {
+      finding g = ratio(*mcast, "raw mcast RTT p50 / raw UDP RTT p50 (" + mode + ")", "x raw UDP");
+      per_round(g, plan, {*mcast, *raw},
+                [&](std::size_t r) { return plan[*mcast].rounds[r].rtt.p50 / plan[*raw].rounds[r].rtt.p50; });
+      out.push_back(g);
+      finding h = ratio(*shoal_row, "shoal udp RTT p50 / raw mcast RTT p50 (" + mode + ")", "x raw mcast");
+      per_round(h, plan, {*shoal_row, *mcast},
+                [&](std::size_t r) { return plan[*shoal_row].rounds[r].rtt.p50 / plan[*mcast].rounds[r].rtt.p50; });
+      h.is_ratio = false;
+      out.push_back(h);
+    }
+  }
+  if (const auto def = find_row(plan, "shoal.udp.rtt.block_default")) {
+    if (const auto raw = find_row(plan, "limit.udp.rtt.block")) {
+      finding f = ratio(*def, "shoal udp RTT p50, 20 us spin / raw UDP blocking", "x raw UDP");
+      per_round(f, plan, {*def, *raw},
+                [&](std::size_t r) { return plan[*def].rounds[r].rtt.p50 / plan[*raw].rounds[r].rtt.p50; });
+      out.push_back(f);
+    }
   }
   auto rate = [&](std::size_t row, std::size_t r) { return plan[row].rounds[r].thr.msgs_per_s(); };
   const auto loss0 = find_row(plan, "shoal.udp.thr.loss0");

@@ -21,7 +21,8 @@ void apply_full(suite_options& o) {
   o.pattern_time = std::chrono::milliseconds(1000);
   o.pattern_warmup = std::chrono::milliseconds(200);
   o.udp_rtt_count = 100'000;
-  o.udp_thr_count = 2'000'000;
+  o.udp_block_rtt_count = 10'000;
+  o.udp_thr_count = 1'000'000;
 }
 
 std::string bad(std::string_view what, std::string_view value) {

@@ -40,17 +40,40 @@ void add_udp_section(std::vector<measurement>& plan, const suite_options& o) {
   base.cpu_b = o.cpu_b;
   base.count = o.udp_rtt_count;
   base.warmup = o.udp_rtt_count / 10;
+  // Blocking: raw UDP sleeps in recv; shoal with spin_ns 0, and with its default block strategy
+  // (spins 20 us first, which a round trip this short rarely outlasts). The timing side pauses
+  // 300 us before each blocking round trip, so that the echo side is asleep when it comes
+  // (shoal polls a while before it sleeps, and each poll of a udp:// socket is a recvmmsg).
+  // Spinning: raw UDP polls recv; shoal the spin strategy. Raw multicast between two groups on
+  // lo shows what the kernel's multicast path costs on its own.
   for (const bool spin : {false, true}) {
     const std::string mode = spin ? "spin" : "block";
     udp_run raw = base;
     raw.what = udp_run::kind::raw_rtt;
     raw.spin = spin;
+    raw.gap_ns = spin ? 0 : 300'000;
+    raw.count = spin ? o.udp_rtt_count : o.udp_block_rtt_count;
+    raw.warmup = raw.count / 10;
     plan.push_back(make_row(impl::limit, metric::rtt, raw, "limit.udp.rtt." + mode, "limit: raw UDP RTT 64 B " + mode));
+    raw.multicast = true;
+    plan.push_back(
+        make_row(impl::limit, metric::rtt, raw, "limit.udp_mcast.rtt." + mode, "limit: raw mcast RTT 64 B " + mode));
     udp_run r = base;
     r.what = udp_run::kind::rtt;
     r.spin = spin;
-    plan.push_back(
-        make_row(impl::shoal, metric::rtt, r, "shoal.udp.rtt." + mode, "shoal udp PUB/SUB RTT 64 B " + mode));
+    r.gap_ns = spin ? 0 : 300'000;
+    r.count = raw.count;
+    r.warmup = raw.warmup;
+    if (!spin) {
+      r.spin_ns = 0;
+      plan.push_back(
+          make_row(impl::shoal, metric::rtt, r, "shoal.udp.rtt.block", "shoal udp PUB/SUB RTT 64 B block (no spin)"));
+      r.spin_ns = -1;
+      plan.push_back(make_row(impl::shoal, metric::rtt, r, "shoal.udp.rtt.block_default",
+                              "shoal udp PUB/SUB RTT 64 B block (20 us spin)"));
+    } else {
+      plan.push_back(make_row(impl::shoal, metric::rtt, r, "shoal.udp.rtt.spin", "shoal udp PUB/SUB RTT 64 B spin"));
+    }
   }
   for (const int ppm : {0, 10'000}) {
     udp_run r = base;

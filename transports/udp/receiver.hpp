@@ -14,7 +14,9 @@
 // NAK timer and, while the socket's thread does not read, drains the socket so that NAKs go out
 // and repairs come in; it also wakes the socket's thread (EPOLLIN, armed by prepare_wait()).
 // Both take mu_; lock order: reactor guard, then mu_ (the socket's thread never calls the
-// reactor while holding mu_).
+// reactor while holding mu_). The reactor only try_locks mu_: a socket's thread that streams
+// holds it almost all the time, so when the timer finds it taken it sets service_ and the
+// socket's thread runs the timer's work (service_locked) at its next read.
 // Bounds: held-back datagrams per stream up to udp_window_bytes (past that the oldest gap is
 // declared lost), complete messages waiting for the application up to RCVHWM (past that the
 // socket is not read and the kernel's buffer takes the excess, then drops it), a message up to
