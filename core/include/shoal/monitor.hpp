@@ -43,6 +43,9 @@ namespace event {
 //   handshake_failed_protocol   shm: the peer broke the handshake or refused it, or the socket
 //                        types cannot talk; value: one of protocol_error_* below
 //   handshake_failed_auth       shm: the peer's credentials were refused; value: auth_failure_status
+// udp:// multicast has no connections: a bind reports listening; a subscriber reports connected
+// when it first hears a publisher's session (value 0), disconnected when that session has been
+// silent for 10 s, and data_lost (below) for data it could not recover.
 inline constexpr int connected = 0x0001;
 inline constexpr int connect_delayed = 0x0002;
 inline constexpr int connect_retried = 0x0004;
