@@ -61,9 +61,21 @@ int fill_until_refused(std::string_view scheme, int limit, F&& try_send) {
   return sent;
 }
 
+// Whether a transport serves every socket type (transport::serves): the suites parameterized
+// over registered_schemes() run every pattern, so a transport that serves only some (udp://
+// multicast: PUB/SUB and XPUB/XSUB) is left out of them and tested by its own suites.
+inline bool serves_every_type(const detail::transport& t) {
+  for (int i = 0; i <= static_cast<int>(socket_type::xsub); ++i) {
+    if (!t.serves(static_cast<socket_type>(i))) return false;
+  }
+  return true;
+}
+
 inline std::vector<std::string> registered_schemes() {
   std::vector<std::string> out;
-  for (const auto* t : detail::transports()) out.emplace_back(t->scheme());
+  for (const auto* t : detail::transports()) {
+    if (serves_every_type(*t)) out.emplace_back(t->scheme());
+  }
   return out;
 }
 

@@ -64,6 +64,56 @@ finding& at_least(finding& f, double target, std::string text) {
   return f;
 }
 
+// udp:// multicast (udp_section.cpp): shoal's RTT p50 within 1.3x of a raw UDP ping-pong over
+// loopback, blocking and spinning each; 64 B throughput with 1% loss against 0%; fan-out to N
+// subscribers against one.
+void add_udp_findings(const std::vector<measurement>& plan, std::vector<finding>& out) {
+  for (const std::string mode : {"block", "spin"}) {
+    const auto shoal_row = find_row(plan, "shoal.udp.rtt." + mode);
+    const auto raw = find_row(plan, "limit.udp.rtt." + mode);
+    if (!shoal_row || !raw) continue;
+    finding f = ratio(*shoal_row, "shoal udp RTT p50 / raw UDP RTT p50 (" + mode + ")", "x raw UDP");
+    per_round(f, plan, {*shoal_row, *raw},
+              [&](std::size_t r) { return plan[*shoal_row].rounds[r].rtt.p50 / plan[*raw].rounds[r].rtt.p50; });
+    out.push_back(at_most(f, 1.3, "<= 1.3"));
+    if (const auto mcast = find_row(plan, "limit.udp_mcast.rtt." + mode)) {
+      finding g = ratio(*mcast, "raw mcast RTT p50 / raw UDP RTT p50 (" + mode + ")", "x raw UDP");
+      per_round(g, plan, {*mcast, *raw},
+                [&](std::size_t r) { return plan[*mcast].rounds[r].rtt.p50 / plan[*raw].rounds[r].rtt.p50; });
+      out.push_back(g);
+      finding h = ratio(*shoal_row, "shoal udp RTT p50 / raw mcast RTT p50 (" + mode + ")", "x raw mcast");
+      per_round(h, plan, {*shoal_row, *mcast},
+                [&](std::size_t r) { return plan[*shoal_row].rounds[r].rtt.p50 / plan[*mcast].rounds[r].rtt.p50; });
+      h.is_ratio = false;
+      out.push_back(h);
+    }
+  }
+  if (const auto def = find_row(plan, "shoal.udp.rtt.block_default")) {
+    if (const auto raw = find_row(plan, "limit.udp.rtt.block")) {
+      finding f = ratio(*def, "shoal udp RTT p50, 20 us spin / raw UDP blocking", "x raw UDP");
+      per_round(f, plan, {*def, *raw},
+                [&](std::size_t r) { return plan[*def].rounds[r].rtt.p50 / plan[*raw].rounds[r].rtt.p50; });
+      out.push_back(f);
+    }
+  }
+  auto rate = [&](std::size_t row, std::size_t r) { return plan[row].rounds[r].thr.msgs_per_s(); };
+  const auto loss0 = find_row(plan, "shoal.udp.thr.loss0");
+  const auto loss1 = find_row(plan, "shoal.udp.thr.loss1");
+  if (loss0 && loss1) {
+    finding f = ratio(*loss1, "shoal udp msg/s with 1% loss / with none", "x no loss");
+    per_round(f, plan, {*loss1, *loss0}, [&](std::size_t r) { return rate(*loss1, r) / rate(*loss0, r); });
+    out.push_back(f);
+  }
+  const auto fan1 = find_row(plan, "shoal.udp.fanout.1");
+  for (const int n : {2, 4}) {
+    const auto fan = find_row(plan, "shoal.udp.fanout." + std::to_string(n));
+    if (!fan || !fan1) continue;
+    finding f = ratio(*fan, "shoal udp delivered msg/s to " + std::to_string(n) + " SUBs / to 1", "x 1 SUB");
+    per_round(f, plan, {*fan, *fan1}, [&](std::size_t r) { return rate(*fan, r) / rate(*fan1, r); });
+    out.push_back(f);
+  }
+}
+
 }  // namespace
 
 std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
@@ -92,7 +142,7 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
   }
   for (std::size_t row = 0; row < plan.size(); ++row) {
     const measurement& m = plan[row];
-    if (m.who != impl::shoal || m.what != metric::thr || m.cfg.procs) continue;
+    if (m.who != impl::shoal || m.what != metric::thr || m.cfg.procs || m.udp) continue;
     const std::uint64_t size = m.cfg.size;
     if (const auto zmq = find_row(plan, "libzmq.inproc.thr." + std::to_string(size))) {
       finding f = ratio(row, "shoal msg/s / libzmq msg/s at " + format_size(size), "x libzmq");
@@ -138,7 +188,7 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
   }
   for (std::size_t row = 0; row < plan.size(); ++row) {
     const measurement& m = plan[row];
-    if (m.who != impl::shoal || m.what != metric::thr || !m.cfg.procs || m.key.rfind("shoal.shm.", 0) != 0) continue;
+    if (m.who != impl::shoal || m.what != metric::thr || !m.cfg.procs || m.key.rfind("shoal.shm.", 0) != 0 || m.udp) continue;
     const std::uint64_t size = m.cfg.size;
     if (const auto zmq = find_row(plan, "libzmq.ipc.thr." + std::to_string(size))) {
       finding f = ratio(row, "shm msg/s / libzmq ipc msg/s at " + format_size(size), "x libzmq");
@@ -213,6 +263,7 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
     per_round(f, plan, {row, *zmq}, [&](std::size_t r) { return pat_rate(row, r) / pat_rate(*zmq, r); });
     out.push_back(f);
   }
+  add_udp_findings(plan, out);
   return out;
 }
 

@@ -3,6 +3,7 @@
 // reaps its own two processes (the main thread is then the process's only thread: every run
 // before it has joined its threads and destroyed its contexts).
 #include "suite/measurement.hpp"
+#include "suite/udp_section.hpp"
 
 #include <unistd.h>
 
@@ -390,6 +391,7 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
   }
   if (!o.procs) {
     if (o.net) add_net_section(plan, o);
+    if (o.udp) add_udp_section(plan, o);
     if (o.patterns) add_pattern_section(plan, o);
     return plan;
   }
@@ -428,6 +430,7 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
     }
   }
   if (o.net) add_net_section(plan, o);
+  if (o.udp) add_udp_section(plan, o);
   if (o.patterns) add_pattern_section(plan, o);
   return plan;
 }
@@ -455,6 +458,7 @@ std::vector<measurement> make_plan(const suite_options& o) {
 }
 
 bool run_once(measurement& m) {
+  if (m.udp) return run_udp_once(m);
   round_value v;
   std::error_code ec;
   if (m.what == metric::pattern) {

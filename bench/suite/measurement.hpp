@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/pattern_runs.hpp"
 #include "harness/run_config.hpp"
 #include "harness/stats.hpp"
+#include "harness/udp_runs.hpp"
 #include "suite/suite_options.hpp"
 
 namespace shoal::bench {
@@ -46,13 +48,15 @@ struct measurement {
   metric what = metric::rtt;
   limit_kind limit = limit_kind::cache_line;  // impl::limit only
   run_config cfg;
-  pattern_config pat;               // metric::pattern only
-  std::string key;                  // stable id for findings and JSON: "shoal.shm.rtt.spin", "limit.memcpy.1048576"
-  std::string label;                // the table's row name
-  std::string section;              // the table section it belongs to
-  std::vector<round_value> rounds;  // indexed by round; ok=false where that round failed
-  std::string error;                // the last failure, empty if none
-  std::string na;                   // why rounds were not applicable ("EMSGSIZE"), empty if none
+  pattern_config pat;                   // metric::pattern only
+  std::string key;                      // stable id for findings and JSON: "shoal.shm.rtt.spin", "limit.memcpy.1048576"
+  std::string label;                    // the table's row name
+  std::string section;                  // the table section it belongs to
+  std::vector<round_value> rounds;      // indexed by round; ok=false where that round failed
+  std::string error;                    // the last failure, empty if none
+  std::string na;                       // why rounds were not applicable ("EMSGSIZE"), empty if none
+  std::optional<udp_run> udp;           // a row of the udp:// section (udp_section.hpp)
+  std::vector<std::uint64_t> udp_lost;  // udp rows: what the subscribers reported lost, per round
 
   [[nodiscard]] bool any_ok() const noexcept;
   // No round succeeded and at least one was not applicable.

@@ -48,6 +48,7 @@ json_object placement_json(const suite_options& o) {
 }
 
 const char* impl_name(const measurement& m) {
+  if (m.udp && m.who == impl::limit) return m.udp->multicast ? "raw-udp-multicast" : "raw-udp";
   switch (m.who) {
     case impl::limit:
       if (is_net_limit(m.limit)) return net_limit_name(m.limit);
@@ -132,8 +133,16 @@ json_object measurement_json(const measurement& m) {
   o.add("metric", m.what == metric::rtt ? "rtt" : "throughput");
   const bool memcpy = m.who == impl::limit && m.limit == limit_kind::memcpy;
   o.add("sides", memcpy ? "one thread" : m.cfg.procs ? "two processes" : "two threads");
+  if (m.udp) {
+    // udp:// rows (udp_section.cpp): PUB/SUB in a private network namespace; what was lost.
+    std::vector<std::string> lost;
+    for (const std::uint64_t l : m.udp_lost) lost.push_back(std::to_string(l));
+    o.add("namespace", "private (unshare -n)").add_array("lost_per_round", lost);
+    if (m.udp->what == udp_run::kind::fan_out) o.add("subscribers", m.udp->subscribers);
+    if (m.udp->drop_ppm > 0) o.add("injected_drop_ppm", m.udp->drop_ppm);
+  }
   if (m.who != impl::limit) {
-    o.add("endpoint", m.cfg.endpoint).add("pattern", m.what == metric::rtt ? "PAIR" : "PUSH/PULL");
+    o.add("endpoint", m.cfg.endpoint).add("pattern", m.udp ? "PUB/SUB" : m.what == metric::rtt ? "PAIR" : "PUSH/PULL");
     o.add("size", m.cfg.size);
   } else if (memcpy || m.limit == limit_kind::spsc_ring) {
     o.add("size", m.cfg.size);

@@ -26,6 +26,9 @@ void apply_full(suite_options& o) {
   o.net_bytes = std::uint64_t{2} << 30;
   o.pattern_time = std::chrono::milliseconds(1000);
   o.pattern_warmup = std::chrono::milliseconds(200);
+  o.udp_rtt_count = 100'000;
+  o.udp_block_rtt_count = 10'000;
+  o.udp_thr_count = 1'000'000;
 }
 
 std::string bad(std::string_view what, std::string_view value) {
@@ -64,6 +67,10 @@ std::optional<suite_options> parse_suite_options(int argc, char** argv, std::str
     }
     if (arg == "--no-libzmq") {
       o.libzmq = false;
+      continue;
+    }
+    if (arg == "--no-udp") {
+      o.udp = false;
       continue;
     }
     if (arg == "--no-procs") {
@@ -197,6 +204,9 @@ const char* suite_usage() noexcept {
          "  --wait W           shoal's wait strategy: spin (default), spin_yield, block\n"
          "  --no-libzmq        skip the libzmq reference runs\n"
          "  --no-procs         skip the two-process section\n"
+         "  --no-udp           skip the udp:// multicast section (raw UDP ping-pong, shoal multicast\n"
+         "                     RTT block/spin, 64 B throughput at 0%/1% loss, fan-out to 1, 2, 4;\n"
+         "                     runs in private network namespaces, needs root)\n"
          "  --no-patterns      skip the socket-pattern section (PUB/SUB fan-out to 1, 2, 4\n"
          "                     subscribers, DEALER/ROUTER windows 1 and 32, REQ/REP, a SUB with\n"
          "                     10,000 topics; shoal inproc:// and shm://, libzmq inproc:// and ipc://)\n"

@@ -58,6 +58,11 @@ struct suite_options {
   bool pyzmq = true;
   std::uint64_t pyzmq_rtt_count = 2'000;
   std::uint64_t pyzmq_thr_count = 200'000;
+  // The udp:// multicast section (udp_section.hpp), in private network namespaces (root).
+  bool udp = true;
+  std::uint64_t udp_rtt_count = 10'000;       // round trips per udp RTT run (spinning)
+  std::uint64_t udp_block_rtt_count = 1'000;  // ... blocking (each paced 300 us apart)
+  std::uint64_t udp_thr_count = 50'000;       // messages per udp throughput / fan-out run
 };
 
 // Messages for a throughput run of `size` bytes: thr_count up to 64 B, a quarter up to 2 KiB,

@@ -48,6 +48,12 @@ struct in_frame {
   bool more = false;         // out: more frames follow
 };
 
+// What a pipe's transport counted on its own (socket::counters() adds them up over the pipes).
+struct pipe_stats {
+  std::uint64_t lost = 0;        // data skipped as unrecoverable (socket_counters::lost)
+  std::uint64_t invalid_in = 0;  // inbound datagrams ignored as malformed
+};
+
 class pipe;
 
 // Zero-copy send (socket::loan / commit): space for one frame of `size` bytes that a pipe lends
@@ -122,6 +128,9 @@ class pipe {
   // or another has something: a pipe whose data arrives through the kernel (tcp, ipc) asks to be
   // woken then. Rings need nothing (their writer wakes the reader itself).
   virtual void prepare_wait() noexcept {}
+
+  // What the transport counted for this pipe (owner thread). Most count nothing.
+  [[nodiscard]] virtual pipe_stats stats() const noexcept { return {}; }
 
   // --- lifetime ---------------------------------------------------------------------------
   // The socket's linger (ms, -1 forever) for a close(false) that follows: how long a pipe whose

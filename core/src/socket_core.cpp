@@ -42,7 +42,7 @@ struct net_option {
   std::int64_t max;
   const char* what;
 };
-constexpr std::array<net_option, 12> net_options{{
+constexpr std::array<net_option, 22> net_options{{
     {21, &socket_options::reconnect_ivl_max_ms, 0, 3'600'000, "milliseconds from 0 (no backoff) to 3600000"},
     {66, &socket_options::handshake_ivl_ms, 0, 3'600'000, "milliseconds from 0 (no limit) to 3600000"},
     {75, &socket_options::heartbeat_ivl_ms, 0, 3'600'000, "milliseconds from 0 (off) to 3600000"},
@@ -56,6 +56,16 @@ constexpr std::array<net_option, 12> net_options{{
     {42, &socket_options::ipv6, 0, 1, "0 or 1"},
     {11, &socket_options::sndbuf, -1, INT_MAX, "bytes, or -1 for the system's"},
     {12, &socket_options::rcvbuf, -1, INT_MAX, "bytes, or -1 for the system's"},
+    {8, &socket_options::rate_kbps, 0, 100'000'000, "kilobits per second from 0 (no limit) to 100000000"},
+    {9, &socket_options::recovery_ivl_ms, 1, 3'600'000, "milliseconds from 1 to 3600000"},
+    {25, &socket_options::multicast_hops, 0, 255, "a TTL from 0 to 255"},
+    {84, &socket_options::multicast_maxtpdu, 128, 65'535, "bytes from 128 to 65535"},
+    {1030, &socket_options::udp_loopback, 0, 1, "0 or 1"},
+    {1031, &socket_options::udp_window_bytes, 4096, std::int64_t{1} << 40, "bytes from 4096 to 2^40"},
+    {1032, &socket_options::udp_test_drop_ppm, 0, 1'000'000, "per million from 0 to 1000000"},
+    {1033, &socket_options::udp_test_reorder_ppm, 0, 1'000'000, "per million from 0 to 1000000"},
+    {1034, &socket_options::udp_test_duplicate_ppm, 0, 1'000'000, "per million from 0 to 1000000"},
+    {1035, &socket_options::udp_test_seed, INT64_MIN, INT64_MAX, "any 64-bit seed"},
 }};
 
 const net_option* find_net_option(int id) noexcept {
@@ -125,6 +135,10 @@ std::error_code socket_core::bind(std::string_view text) {
   if (ctx_->terminated()) return fail(errc::term, "the context was shut down");
   auto ep = parse_endpoint(text);
   if (!ep) return ep.error();
+  if (auto ec = check_served(*ep->tp)) {
+    emit(event::bind_failed, static_cast<std::uint32_t>(ec.value()), text);
+    return ec;
+  }
   process_inbox();
   const std::uint64_t origin = next_origin_++;
   auto lis = ep->tp->listen(*this, ep->address, origin);
@@ -145,6 +159,7 @@ std::error_code socket_core::connect(std::string_view text) {
   if (ctx_->terminated()) return fail(errc::term, "the context was shut down");
   auto ep = parse_endpoint(text);
   if (!ep) return ep.error();
+  if (auto ec = check_served(*ep->tp)) return ec;
   process_inbox();
   const std::uint64_t origin = next_origin_++;
   auto dia = ep->tp->dial(*this, ep->address, origin);
@@ -154,6 +169,11 @@ std::error_code socket_core::connect(std::string_view text) {
       {std::string(text), std::string(text), origin, nullptr, std::move(*dia), ep->tp->reports_disconnects()});
   if (fd_active_) (void)sync_fd();  // a new connection may take messages now
   return {};
+}
+
+std::error_code socket_core::check_served(const transport& tp) const {
+  if (tp.serves(type_)) return {};
+  return fail(errc::nocompatproto, cat(tp.scheme(), ":// does not serve ", to_string(type_), " sockets"));
 }
 
 std::error_code socket_core::unbind(std::string_view text) {

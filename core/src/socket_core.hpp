@@ -52,6 +52,17 @@ struct socket_options {
   bool shm_group_access = false;
   int numa_node = -1;      // opt::numa_node
   int consumer_cpu = -1;   // opt::consumer_cpu
+  // udp:// multicast (ids and ranges in net_options, socket_core.cpp).
+  std::int64_t rate_kbps = 0;
+  std::int64_t recovery_ivl_ms = 10'000;
+  std::int64_t multicast_hops = 1;
+  std::int64_t multicast_maxtpdu = 1500;
+  std::int64_t udp_loopback = 1;
+  std::int64_t udp_window_bytes = std::int64_t{16} << 20;
+  std::int64_t udp_test_drop_ppm = 0;
+  std::int64_t udp_test_reorder_ppm = 0;
+  std::int64_t udp_test_duplicate_ppm = 0;
+  std::int64_t udp_test_seed = 1;
   pipe_options pipe;       // fragment, maxmsgsize
   std::string routing_id;  // announced to peers (transports read it at bind/connect)
   std::string last_endpoint;
@@ -192,6 +203,11 @@ class socket_core final : public pattern_host {
     c.hwm_drops = counts_.hwm_drops;
     c.would_blocks = counts_.would_blocks;
     c.monitor_drops = sink_->dropped();
+    for (const auto& p : pipes_) {
+      const pipe_stats ps = p->stats();
+      c.lost += ps.lost;
+      c.invalid_in += ps.invalid_in;
+    }
     return c;
   }
 
@@ -228,6 +244,8 @@ class socket_core final : public pattern_host {
  private:
   socket_core(std::shared_ptr<context_core> ctx, socket_type type);
   [[nodiscard]] std::error_code unknown_option(int id) const;
+  // errc::nocompatproto when `tp` does not serve this socket's type.
+  [[nodiscard]] std::error_code check_served(const transport& tp) const;
   void process_inbox() noexcept;
   // Before the owner sleeps (or leaves its event fd armed): every pipe that must be asked to
   // wake it is asked.

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "shoal/options.hpp"
 #include "shoal/result.hpp"
 
 namespace shoal::detail {
@@ -75,6 +76,14 @@ class transport {
   // Whether the transport reports event::disconnected itself, as soon as a peer goes away (a
   // control plane that watches each connection, like shm's). Thread: any.
   [[nodiscard]] virtual bool reports_disconnects() const noexcept { return false; }
+  // Whether sockets of type `t` may bind/connect with this transport (udp:// multicast serves
+  // PUB/SUB and XPUB/XSUB only; the socket refuses the others with errc::nocompatproto before
+  // calling listen()/dial()). Suites that run every pattern skip a transport that does not
+  // serve them all. Thread: any.
+  [[nodiscard]] virtual bool serves(socket_type t) const noexcept {
+    (void)t;
+    return true;
+  }
 };
 
 // The transports compiled in, in the order of transports/CMakeLists.txt (generated file).

@@ -43,6 +43,9 @@ namespace event {
 //   handshake_failed_protocol   shm: the peer broke the handshake or refused it, or the socket
 //                        types cannot talk; value: one of protocol_error_* below
 //   handshake_failed_auth       shm: the peer's credentials were refused; value: auth_failure_status
+// udp:// multicast has no connections: a bind reports listening; a subscriber reports connected
+// when it first hears a publisher's session (value 0), disconnected when that session has been
+// silent for 10 s, and data_lost (below) for data it could not recover.
 inline constexpr int connected = 0x0001;
 inline constexpr int connect_delayed = 0x0002;
 inline constexpr int connect_retried = 0x0004;
@@ -58,6 +61,10 @@ inline constexpr int handshake_failed_no_detail = 0x0800;
 inline constexpr int handshake_succeeded = 0x1000;
 inline constexpr int handshake_failed_protocol = 0x2000;
 inline constexpr int handshake_failed_auth = 0x4000;
+// shoal's own (no libzmq event has this bit): a receiver skipped data it could not recover
+// (udp:// multicast: datagrams past the publisher's repair window); value: how many datagrams.
+// Counted in socket_counters::lost too.
+inline constexpr int data_lost = 0x8000;
 inline constexpr int all = 0xFFFF;
 
 // Values of handshake_failed_protocol (libzmq's ZMQ_PROTOCOL_ERROR_ZMTP_* numbers).

@@ -114,6 +114,30 @@ inline constexpr option<12, int, kind::integer> rcvbuf{};
 // tcp://*:port binds IPv6 and IPv4 (dual stack) instead of IPv4 only; host names may resolve
 // to IPv6 addresses.
 inline constexpr option<42, bool, kind::boolean> ipv6{};
+// udp:// multicast (PUB/SUB, XPUB/XSUB), read at bind/connect. libzmq's ids where it has the option
+// (its pgm:// ones), shoal ids from 1030 for the rest.
+// Send rate limit in kilobits per second (ZMQ_RATE): a publisher paces its datagrams (repairs
+// included) to this rate, waiting in send() when it runs ahead; 0 (the default) is no limit.
+inline constexpr option<8, int, kind::integer> rate{};
+// How long a publisher keeps sent datagrams for repairs (ZMQ_RECOVERY_IVL, default 10 s); the
+// window is also bounded in bytes by udp_window_bytes, whichever comes first.
+inline constexpr option<9, ms, kind::milliseconds> recovery_ivl{};
+// Multicast TTL (ZMQ_MULTICAST_HOPS): 1 (the default) keeps datagrams on the local network.
+inline constexpr option<25, int, kind::integer> multicast_hops{};
+// The largest datagram sent, IP and UDP headers included (ZMQ_MULTICAST_MAXTPDU; default 1500):
+// messages larger than one datagram are fragmented and reassembled whole.
+inline constexpr option<84, int, kind::integer> multicast_maxtpdu{};
+// Whether this host's own subscribers receive what a publisher sends (IP_MULTICAST_LOOP; 1).
+inline constexpr option<1030, bool, kind::boolean> udp_loopback{};
+// Publisher: bytes of sent datagrams kept for repairs (16 MiB). Subscriber: bytes of datagrams
+// held out of order while a gap waits for its repair (16 MiB; past it the gap is declared lost).
+inline constexpr option<1031, std::int64_t, kind::integer> udp_window_bytes{};
+// FOR TESTING ONLY: a subscriber drops / reorders / duplicates this many per million of the
+// datagrams it receives, deterministically from udp_test_seed (0 = off, the default).
+inline constexpr option<1032, int, kind::integer> udp_test_drop_ppm{};
+inline constexpr option<1033, int, kind::integer> udp_test_reorder_ppm{};
+inline constexpr option<1034, int, kind::integer> udp_test_duplicate_ppm{};
+inline constexpr option<1035, std::int64_t, kind::integer> udp_test_seed{};
 // Patterns (each applies to the socket types named; EINVAL on others).
 // The routing id this socket announces to its peers (ROUTER peers address it by it): 1 to 255
 // bytes, not starting with a zero byte (those are generated). Set before bind/connect.

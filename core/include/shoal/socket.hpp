@@ -47,6 +47,12 @@ struct socket_counters {
   // Monitor events (socket::monitor) dropped because the monitor's reader had no room for them
   // (counted wherever they happen, also on the context's background thread; read like the rest).
   std::uint64_t monitor_drops = 0;
+  // Received data a transport could not recover and skipped, reported rather than delivered as a
+  // silent gap (udp:// multicast: datagrams a subscriber missed beyond the publisher's repair
+  // window, with event::data_lost).
+  std::uint64_t lost = 0;
+  // Datagrams a transport ignored as malformed or not its own (udp:// multicast).
+  std::uint64_t invalid_in = 0;
 };
 
 namespace detail {
