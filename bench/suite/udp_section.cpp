@@ -118,7 +118,8 @@ bool run_udp_once(measurement& m) {
   }
   v.ok = true;
   if (m.what == metric::rtt) {
-    v.rtt = summarize(r->rtt_ns);
+    v.rtt = summarize(r->rtt_ns);  // sorts the samples
+    v.cdf = cdf_sorted(r->rtt_ns);
   } else {
     v.thr = r->thr;
   }
