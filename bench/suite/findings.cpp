@@ -188,7 +188,8 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
   }
   for (std::size_t row = 0; row < plan.size(); ++row) {
     const measurement& m = plan[row];
-    if (m.who != impl::shoal || m.what != metric::thr || !m.cfg.procs || m.key.rfind("shoal.shm.", 0) != 0 || m.udp) continue;
+    if (m.who != impl::shoal || m.what != metric::thr || !m.cfg.procs || m.key.rfind("shoal.shm.", 0) != 0 || m.udp)
+      continue;
     const std::uint64_t size = m.cfg.size;
     if (const auto zmq = find_row(plan, "libzmq.ipc.thr." + std::to_string(size))) {
       finding f = ratio(row, "shm msg/s / libzmq ipc msg/s at " + format_size(size), "x libzmq");

@@ -99,7 +99,7 @@ measurement make_limit(limit_kind kind, const run_config& base, std::uint64_t si
       m.label = "limit: memcpy " + format_size(size);
       break;
     case limit_kind::spsc_ring:  // two threads of one process: make_ring_limit()
-    default:  // the network section's (net_section.cpp)
+    default:                     // the network section's (net_section.cpp)
       break;
   }
   return m;

@@ -24,7 +24,16 @@ enum class metric { rtt, thr, pattern };
 // bandwidth (thr: one "message" is one copy of a cfg.size block), a bare SPSC ring of 64 B
 // slots between two threads (thr: one message per slot); the network section's raw TCP and
 // Unix-domain stream ping-pongs, blocking or spinning (net_section.hpp).
-enum class limit_kind { cache_line, futex, memcpy, spsc_ring, tcp_blocking, tcp_spinning, unix_blocking, unix_spinning };
+enum class limit_kind {
+  cache_line,
+  futex,
+  memcpy,
+  spsc_ring,
+  tcp_blocking,
+  tcp_spinning,
+  unix_blocking,
+  unix_spinning
+};
 
 struct round_value {
   bool ok = false;

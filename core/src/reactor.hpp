@@ -76,7 +76,7 @@ class reactor {
   int evfd_ = -1;
   std::thread thread_;
   std::function<void()> on_start_;  // set before thread_ starts; read only by it
-  bool precise_timeout_ = true;  // reactor thread only
+  bool precise_timeout_ = true;     // reactor thread only
   std::atomic<bool> stop_{false};
   std::uint64_t next_token_ = 1;
   std::unordered_map<std::uint64_t, watch> watches_;

@@ -50,8 +50,8 @@ struct socket_options {
   std::int64_t sndbuf = -1;
   std::int64_t rcvbuf = -1;
   bool shm_group_access = false;
-  int numa_node = -1;      // opt::numa_node
-  int consumer_cpu = -1;   // opt::consumer_cpu
+  int numa_node = -1;     // opt::numa_node
+  int consumer_cpu = -1;  // opt::consumer_cpu
   // udp:// multicast (ids and ranges in net_options, socket_core.cpp).
   std::int64_t rate_kbps = 0;
   std::int64_t recovery_ivl_ms = 10'000;

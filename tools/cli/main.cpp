@@ -13,8 +13,8 @@
 #include "cli/cli_options.hpp"
 #include "cli/commands.hpp"
 #include "cli/perf_tools.hpp"
-#include "cli/try_tools.hpp"
 #include "cli/topo.hpp"
+#include "cli/try_tools.hpp"
 
 #ifndef SHOAL_VERSION
 #define SHOAL_VERSION "unknown"
