@@ -46,6 +46,19 @@ std::optional<std::vector<std::uint64_t>> parse_u64_list(std::string_view text) 
   }
 }
 
+bool split_option(int argc, char** argv, int& i, std::string_view& name, std::string_view& value) noexcept {
+  const std::string_view arg(argv[i]);
+  if (const auto eq = arg.find('='); eq != std::string_view::npos) {
+    name = arg.substr(0, eq);
+    value = arg.substr(eq + 1);
+    return true;
+  }
+  name = arg;
+  if (i + 1 >= argc) return false;
+  value = argv[++i];
+  return true;
+}
+
 std::pair<int, int> default_cpu_pair() {
   const std::vector<int> cpus = current_thread_cpus();
   if (cpus.empty()) return {0, 0};

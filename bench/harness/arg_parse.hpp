@@ -24,6 +24,11 @@ namespace shoal::bench {
 // "64,1024,65536": one or more positive integers.
 [[nodiscard]] std::optional<std::vector<std::uint64_t>> parse_u64_list(std::string_view text);
 
+// An option argument argv[i], "--name=value" or "--name value" (then i moves on to the value):
+// sets `name` and `value` (views into argv). False when the value is missing.
+[[nodiscard]] bool split_option(int argc, char** argv, int& i, std::string_view& name,
+                                std::string_view& value) noexcept;
+
 // The first two CPUs this thread may run on (the same one twice on a one-CPU machine).
 [[nodiscard]] std::pair<int, int> default_cpu_pair();
 

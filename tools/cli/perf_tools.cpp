@@ -81,17 +81,11 @@ std::optional<perf_args> parse(int argc, char** argv, std::string& error) {
       pos.push_back(arg);
       continue;
     }
-    std::string_view name = arg;
+    std::string_view name;
     std::string_view value;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else {
-      if (i + 1 >= argc) {
-        error = std::string(name) + " needs a value";
-        return std::nullopt;
-      }
-      value = argv[++i];
+    if (!bench::split_option(argc, argv, i, name, value)) {
+      error = std::string(name) + " needs a value";
+      return std::nullopt;
     }
     if (name == "--warmup") {
       warmup = bench::parse_u64(value);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "harness/arg_parse.hpp"
 #include "shoal/binding.hpp"
 #include "shoal/placement.hpp"
 #include "shoal/topology.hpp"
@@ -170,15 +171,7 @@ int run_topo(int argc, char** argv) {
     }
     if (a.rfind("--", 0) != 0) return usage_error(join("unexpected argument '", a, "'"));
     std::string_view value;
-    const std::size_t eq = a.find('=');
-    if (eq != std::string_view::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return usage_error(join(a, " needs a value"));
-    }
+    if (!bench::split_option(argc, argv, i, a, value)) return usage_error(join(a, " needs a value"));
     if (const std::string e = apply(o, a, value); !e.empty()) return usage_error(e);
   }
   if (!o.synthetic.empty() && !o.xml.empty()) return usage_error("--synthetic and --xml exclude each other");

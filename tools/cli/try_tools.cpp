@@ -79,17 +79,11 @@ std::optional<try_args> parse(int argc, char** argv, std::string& error) {
       pos.push_back(arg);
       continue;
     }
-    std::string_view name = arg;
+    std::string_view name;
     std::string_view value;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else {
-      if (i + 1 >= argc) {
-        error = std::string(name) + " needs a value";
-        return std::nullopt;
-      }
-      value = argv[++i];
+    if (!bench::split_option(argc, argv, i, name, value)) {
+      error = std::string(name) + " needs a value";
+      return std::nullopt;
     }
     const std::string bad = std::string("invalid ").append(name).append(" '").append(value).append("'");
     if (name == "--topic") {

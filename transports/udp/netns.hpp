@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <system_error>
 
 namespace shoal::test {
 
@@ -55,7 +56,7 @@ inline bool only_loopback(std::string& why) {
 inline bool enter_private_network(std::string& why) {
   const std::string before = netns_id();
   if (unshare(CLONE_NEWNET) != 0) {
-    why = std::string("unshare(CLONE_NEWNET) failed: ") + std::strerror(errno) +
+    why = std::string("unshare(CLONE_NEWNET) failed: ") + std::generic_category().message(errno) +
           " (the udp:// tests create a private network namespace and need root or CAP_SYS_ADMIN)";
     return false;
   }
@@ -74,7 +75,7 @@ inline bool enter_private_network(std::string& why) {
   bool ok = ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_MULTICAST);
   ok = ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
-  if (!ok) why = std::string("bringing lo up failed: ") + std::strerror(errno);
+  if (!ok) why = std::string("bringing lo up failed: ") + std::generic_category().message(errno);
   if (ok) {
     rtentry rt{};
     auto* dst = reinterpret_cast<sockaddr_in*>(&rt.rt_dst);
@@ -87,7 +88,7 @@ inline bool enter_private_network(std::string& why) {
     char dev[] = "lo";
     rt.rt_dev = dev;
     ok = ioctl(s, SIOCADDRT, &rt) == 0;
-    if (!ok) why = std::string("adding the multicast route via lo failed: ") + std::strerror(errno);
+    if (!ok) why = std::string("adding the multicast route via lo failed: ") + std::generic_category().message(errno);
   }
   ::close(s);
   return ok;

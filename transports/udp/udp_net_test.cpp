@@ -456,6 +456,7 @@ TEST(UdpNet, ThreeSubscriberProcessesReceiveEveryMessageOnceInOrder) {
       if (all) return true;
       if (std::chrono::steady_clock::now() >= deadline) return false;
       std::vector<pollfd> p;
+      p.reserve(kids.size());
       for (auto& k : kids) p.push_back({k.out, POLLIN, 0});
       (void)::poll(p.data(), p.size(), 1);
       for (std::size_t i = 0; i < p.size(); ++i) {
