@@ -99,20 +99,103 @@ int parse_copy(PyObject* o) {
 
 // --- sending ------------------------------------------------------------------------------------
 
-// The outcome of a send: true, or false with the Python error set (already pending when a signal
-// handler raised during the wait).
-bool sent(std::error_code ec, bool interrupted) {
-  if (!ec) return true;
+// Frames up to this size always fit one ring record (the smallest ring is 64 KiB, a record up to
+// half of it), so a send that gives up on them leaves nothing behind. A larger frame may stream
+// through the ring in pieces, and giving up on it midway withdraws it (the first frame of a
+// message: nothing was sent) or drops the whole message (a later frame); see deliver().
+constexpr std::size_t stream_bound = 16 * 1024;
+
+// Waits (GIL released, in slices: interruptible) until the socket could take a new message,
+// up to `deadline` (ns; INT64_MAX: none). false when it timed out or a handler raised.
+bool wait_writable(socket_state& s, std::int64_t deadline, bool& interrupted, std::error_code& ec) {
+  for (;;) {
+    std::int64_t slice = slice_ms;
+    if (deadline != INT64_MAX) {
+      const std::int64_t left = deadline - now_ns();
+      if (left <= 0) {
+        ec = make_error_code(errc::again);
+        return false;
+      }
+      slice = std::min<std::int64_t>(slice, (left + 999'999) / 1'000'000);
+    }
+    poll_item item{&s.sock, -1, pollout, 0};
+    s.busy = true;
+    PyThreadState* ts = PyEval_SaveThread();
+    auto r = shoal::poll(std::span<poll_item>(&item, 1), std::chrono::milliseconds(slice));
+    PyEval_RestoreThread(ts);
+    s.busy = false;
+    if (!r) {
+      ec = r.error();
+      return false;
+    }
+    if (*r > 0) return true;
+    if (PyErr_CheckSignals() != 0) {
+      interrupted = true;
+      return false;
+    }
+    drain_deferred_releases();
+  }
+}
+
+// One blocking attempt with the GIL released and the core's timeout set to what is left of the
+// user's (not sliced: giving up on a streaming frame would undo or drop it).
+template <typename Send>
+std::error_code send_unsliced(socket_state& s, std::int64_t deadline, send_flags more, Send& send) {
+  std::int64_t t = -1;
+  if (deadline != INT64_MAX) t = std::max<std::int64_t>(1, (deadline - now_ns() + 999'999) / 1'000'000);
+  if (s.core_sndtimeo != t) {
+    (void)s.sock.set_int(opt_sndtimeo, t);
+    s.core_sndtimeo = t;
+  }
+  s.busy = true;
+  PyThreadState* ts = PyEval_SaveThread();
+  const std::error_code ec = send(more);
+  PyEval_RestoreThread(ts);
+  s.busy = false;
+  return ec;
+}
+
+// Sends one frame of `size` bytes through `send(flags)`: a non-blocking attempt first (the GIL is
+// released only to wait), then the wait the frame allows. True, or false with the Python error
+// set (already pending when a signal handler raised during the wait).
+template <typename Send>
+bool deliver(socket_state& s, std::size_t size, int flags, Send&& send) {
+  const bool dontwait = (flags & flag_dontwait) != 0;
+  const send_flags more = (flags & flag_sndmore) != 0 ? send_flags::more : send_flags::none;
+  std::error_code ec;
+  bool interrupted = false;
+  if (s.mid_message && size > stream_bound && !dontwait) [[unlikely]] {
+    // A large later frame: no attempt that could give up (it would drop the message).
+    const std::int64_t deadline = s.sndtimeo < 0 ? INT64_MAX : now_ns() + s.sndtimeo * 1'000'000;
+    ec = send_unsliced(s, deadline, more, send);
+  } else {
+    ec = send(more | send_flags::dontwait);
+    if (!ec) [[likely]] {
+      s.mid_message = more == send_flags::more;
+      return true;
+    }
+    if (ec == errc::again && !dontwait && s.sndtimeo != 0) {
+      if (size <= stream_bound) {
+        ec = wait_sliced(s, true, interrupted, [&] { return send(more); });
+      } else {  // wait for room in slices, then send it whole in one blocking call
+        const std::int64_t deadline = s.sndtimeo < 0 ? INT64_MAX : now_ns() + s.sndtimeo * 1'000'000;
+        if (wait_writable(s, deadline, interrupted, ec)) {
+          ++s.hidden_again;  // the first attempt
+          ec = send_unsliced(s, deadline, more, send);
+        }
+      }
+    }
+  }
+  if (!ec) {
+    s.mid_message = more == send_flags::more;
+    return true;
+  }
   if (!interrupted) set_error(ec);
   return false;
 }
 
 // Sends `data` (bytes, a Frame, or any C-contiguous buffer). False with a Python error set.
 bool send_one(socket_state& s, PyObject* data, int flags, int copy) {
-  const bool dontwait = (flags & flag_dontwait) != 0;
-  const send_flags more = (flags & flag_sndmore) != 0 ? send_flags::more : send_flags::none;
-  const send_flags first = more | send_flags::dontwait;  // the GIL is released only to wait
-  bool interrupted = false;
   if (PyBytes_CheckExact(data) != 0) {
     const Py_ssize_t size = PyBytes_GET_SIZE(data);
     const bool by_ref =
@@ -120,13 +203,7 @@ bool send_one(socket_state& s, PyObject* data, int flags, int copy) {
     if (!by_ref) [[likely]] {
       const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(PyBytes_AS_STRING(data)),
                                              static_cast<std::size_t>(size));
-      std::error_code ec = s.sock.send(bytes, first);
-      if (!ec) [[likely]]
-        return true;
-      if (ec == errc::again && !dontwait) {
-        ec = wait_sliced(s, true, interrupted, [&] { return s.sock.send(bytes, more); });
-      }
-      return sent(ec, interrupted);
+      return deliver(s, bytes.size(), flags, [&](send_flags sf) { return s.sock.send(bytes, sf); });
     }
   }
   shoal::message msg;
@@ -144,27 +221,21 @@ bool send_one(socket_state& s, PyObject* data, int flags, int copy) {
         PyErr_Format(PyExc_TypeError, "expected bytes, a Frame or an object with the buffer protocol, got %s",
                      Py_TYPE(data)->tp_name);
       }
-      return false;  // e.g. BufferError: a non-contiguous array
+      return false;  // e.g. numpy's ValueError for a non-contiguous array
     }
     const bool by_ref = copy == 0 ? view.len > static_cast<Py_ssize_t>(shoal::message::inline_capacity)
                                   : copy < 0 && view.len > copy_threshold;
     if (!by_ref) {
       const std::span<const std::byte> bytes(static_cast<const std::byte*>(view.buf),
                                              static_cast<std::size_t>(view.len));
-      std::error_code ec = s.sock.send(bytes, first);
-      if (ec == errc::again && !dontwait) {
-        ec = wait_sliced(s, true, interrupted, [&] { return s.sock.send(bytes, more); });
-      }
+      const bool ok = deliver(s, bytes.size(), flags, [&](send_flags sf) { return s.sock.send(bytes, sf); });
       PyBuffer_Release(&view);
-      return sent(ec, interrupted);
+      return ok;
     }
     if (!make_buffer_message(view, msg)) return false;
   }
-  std::error_code ec = s.sock.send(msg, first);
-  if (ec == errc::again && !dontwait) {
-    ec = wait_sliced(s, true, interrupted, [&] { return s.sock.send(msg, more); });
-  }
-  return sent(ec, interrupted);  // msg (if not sent) lets its buffer go here, GIL held
+  // msg, if not sent, lets its buffer go at the end of this scope, GIL held.
+  return deliver(s, msg.size(), flags, [&](send_flags sf) { return s.sock.send(msg, sf); });
 }
 
 bool sendable(PyObject* part) {
@@ -267,7 +338,8 @@ PyObject* sock_send_multipart(PyObject* self, PyObject* const* args, Py_ssize_t 
   for (Py_ssize_t i = 0; ok && i < n; ++i) ok = sendable(parts[i]);
   for (Py_ssize_t i = 0; ok && i < n; ++i) {
     const int f = i + 1 < n ? (flags | flag_sndmore) : flags;
-    // After the first frame the message is under way: later frames never meet the HWM.
+    // NOBLOCK applies to the first frame: after it the message is under way, and the rest wait
+    // for room rather than drop it.
     ok = send_one(*s, parts[i], i == 0 ? f : (f & ~flag_dontwait), copy);
   }
   Py_DECREF(seq);

@@ -31,7 +31,8 @@ struct socket_state {
   // Results of errc::again the binding made itself (a non-blocking first attempt, a slice that
   // ran out), which the core counted as would-blocks; counters() takes them off again.
   std::uint64_t hidden_again = 0;
-  bool busy = false;  // a call of this socket is waiting with the GIL released
+  bool busy = false;         // a call of this socket is waiting with the GIL released
+  bool mid_message = false;  // the last frame sent had SNDMORE: the next one continues its message
 
   socket_state() = default;
   socket_state(const socket_state&) = delete;
