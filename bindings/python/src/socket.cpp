@@ -174,6 +174,11 @@ bool deliver(socket_state& s, std::size_t size, int flags, Send&& send) {
       s.mid_message = more == send_flags::more;
       return true;
     }
+    if (ec == errc::again && !dontwait && s.sndtimeo != 0 && size <= stream_bound &&
+        try_spinning(s, ec, [&] { return send(more | send_flags::dontwait); })) {
+      s.mid_message = more == send_flags::more;
+      return true;
+    }
     if (ec == errc::again && !dontwait && s.sndtimeo != 0) {
       if (size <= stream_bound) {
         ec = wait_sliced(s, true, interrupted, [&] { return send(more); });
@@ -261,6 +266,9 @@ bool recv_into(socket_state& s, bool dontwait) {
   if (!ec) [[likely]]
     return true;
   bool interrupted = false;
+  if (ec == errc::again && !dontwait && s.rcvtimeo != 0) {
+    if (try_spinning(s, ec, [&] { return s.sock.recv(s.rx, recv_flags::dontwait); })) return true;
+  }
   if (ec == errc::again && !dontwait) {
     ec = wait_sliced(s, false, interrupted, [&] { return s.sock.recv(s.rx, recv_flags::none); });
     if (!ec) return true;

@@ -61,6 +61,35 @@ inline std::int64_t now_ns() noexcept {
       .count();
 }
 
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// A blocking call whose first attempt said again polls a little longer with the GIL held before
+// it releases the GIL (which costs two lock hand-overs, and a thread that wants the GIL waits
+// this long at most: ~1-2 us, against the 5 ms Python lets a thread hold it): a reply that is
+// on its way, or room the receiver is about to return, is taken without them. The pauses between
+// polls also keep this side off the cache line the peer is writing (the core's blocking calls
+// back off the same way). `op` is the non-blocking attempt; true when it succeeded (ec is its
+// last result otherwise).
+inline constexpr int spin_polls = 16;
+inline constexpr int spin_pauses = 4;
+template <typename Op>
+bool try_spinning(socket_state& s, std::error_code& ec, Op&& op) {
+  for (int i = 0; i < spin_polls; ++i) {
+    for (int j = 0; j < spin_pauses; ++j) cpu_relax();
+    ++s.hidden_again;  // the previous attempt
+    ec = op();
+    if (!ec) return true;
+    if (ec != errc::again) return false;
+  }
+  return false;
+}
+
 // After a non-blocking attempt said again: waits for `op` (the same call, blocking, honouring
 // the core's timeout) in slices with the GIL released, until it succeeds, fails otherwise, the
 // user's timeout (`send` ? SNDTIMEO : RCVTIMEO) passes, or a signal handler raises (then
