@@ -12,6 +12,8 @@ class Socket(shoal.Socket):
     async def poll(self, timeout: Optional[int] = ..., flags: int = ...) -> int: ...  # type: ignore[override]
     async def send_string(self, u: str, flags: int = ..., copy: Optional[bool] = ..., encoding: str = ...) -> None: ...  # type: ignore[override]
     async def recv_string(self, flags: int = ..., encoding: str = ...) -> str: ...  # type: ignore[override]
+    send_unicode = send_string
+    recv_unicode = recv_string
     async def send_json(self, obj: Any, flags: int = ..., **kwargs: Any) -> None: ...  # type: ignore[override]
     async def recv_json(self, flags: int = ..., **kwargs: Any) -> Any: ...  # type: ignore[override]
     async def send_pyobj(self, obj: Any, flags: int = ..., protocol: int = ...) -> None: ...  # type: ignore[override]
