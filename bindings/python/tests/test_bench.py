@@ -18,7 +18,8 @@ def test_bench_quick(tmp_path):
     assert "targets" in r.stdout and ("PASS" in r.stdout or "MISS" in r.stdout)
     doc = json.loads(out.read_text())
     keys = {row["key"] for row in doc["rows"]}
-    assert keys == {"py_shm_rtt", "cpp_shm_rtt", "pyzmq_ipc_rtt", "py_shm_thr", "pyzmq_inproc_thr",
+    assert keys == {"py_shm_rtt", "cpp_shm_rtt", "pyzmq_ipc_rtt", "py_shm_thr_spin", "py_shm_thr_block",
+                    "pyzmq_inproc_thr",
                     "pyzmq_ipc_thr", "pyzmq_tcp_thr"}
     assert len(doc["targets"]) == 3 and all(isinstance(t["pass"], bool) for t in doc["targets"])
     for row in doc["rows"]:
