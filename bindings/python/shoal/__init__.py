@@ -14,8 +14,8 @@ and Ctrl-C interrupts them; shoal.asyncio has awaitable sockets.
 from . import _shoal
 from .constants import *  # noqa: F401,F403
 from .constants import __all__ as _constant_names
-from .error import Again, ContextTerminated, ShoalError, ZMQError
-from ._socket import Context, Counters, Frame, Socket
+from .error import Again, ContextTerminated, NotDone, ShoalError, ZMQError
+from ._socket import Context, Counters, Frame, MessageTracker, Socket
 from .monitor import event_name, parse_monitor_message, recv_monitor_message
 
 Poller = _shoal.Poller
@@ -42,6 +42,6 @@ def select(rlist, wlist, xlist, timeout=None):
             [s for s in xlist if ready.get(s, 0) & POLLERR])  # noqa: F405
 
 
-__all__ = ["Context", "Socket", "Frame", "Message", "Poller", "Counters", "ShoalError", "ZMQError",
-           "Again", "ContextTerminated", "recv_monitor_message", "parse_monitor_message",
+__all__ = ["Context", "Socket", "Frame", "Message", "Poller", "Counters", "MessageTracker", "ShoalError",
+           "ZMQError", "Again", "ContextTerminated", "NotDone", "recv_monitor_message", "parse_monitor_message",
            "event_name", "select", "strerror"] + list(_constant_names)

@@ -11,13 +11,35 @@ import itertools
 import json
 import pickle
 import threading
+import time
 import weakref
 
 from . import _shoal
 from . import constants as C
-from .error import ShoalError
+from .error import NotDone, ShoalError
 
 Frame = _shoal.Frame
+
+
+class MessageTracker(_shoal.MessageTracker):
+    """What send(..., track=True) returns: done once shoal no longer refers to the buffers the
+    call sent by reference (a numpy array, a large bytes object), so that the caller may change
+    or reuse them; done at once when everything was copied. As pyzmq's MessageTracker."""
+
+    def wait(self, timeout=-1):
+        """Waits until done (timeout in seconds; -1 or None: no limit); NotDone on timeout.
+        Polls every millisecond (a release may be waiting for this thread to run it)."""
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        while not self.done:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise NotDone(C.ETIMEDOUT, "the tracked message is still referenced by shoal")
+            time.sleep(0.001)
+
+    def __repr__(self):
+        return f"<shoal.MessageTracker {'done' if self.done else 'pending'}>"
+
+
+_shoal._register_tracker(MessageTracker)
 
 Counters = collections.namedtuple(
     "Counters", "msgs_in bytes_in msgs_out bytes_out hwm_drops would_blocks monitor_drops")
@@ -89,12 +111,18 @@ class Context(_shoal.Context):
         self.shutdown()
 
     def destroy(self, linger=None):
-        """Closes every socket of this context (with this LINGER, if given), then term()."""
+        """Closes every socket of this context (with this LINGER, if given), then term(). A
+        socket another thread is waiting on is left to that thread, which term() wakes with
+        ContextTerminated (sockets are not thread-safe: that thread closes it)."""
         with self._lock:
             sockets = list(self._sockets)
         for s in sockets:
             if not s.closed:
-                s.close(linger=linger)
+                try:
+                    s.close(linger=linger)
+                except ShoalError as e:
+                    if e.errno != C.EFSM:
+                        raise
         self.term()
 
     def __enter__(self):
@@ -282,10 +310,11 @@ class Socket(_shoal.Socket):
         """Receives a multipart message and returns deserialize(frames)."""
         return deserialize(self.recv_multipart(flags, copy))
 
-    def send_array(self, A, flags=0, copy=None):
+    def send_array(self, A, flags=0, copy=None, track=False):
         """Sends a numpy array as two frames: JSON metadata (dtype, shape) and the raw data.
-        A C-contiguous array above COPY_THRESHOLD is sent by reference (no copy); others are
-        made contiguous first. recv_array() (or pyzmq's recipe) rebuilds it."""
+        A C-contiguous array above COPY_THRESHOLD is sent by reference (no copy; track=True
+        returns a MessageTracker telling when it is released); others are made contiguous
+        first. recv_array() (or pyzmq's recipe) rebuilds it."""
         import numpy as np
 
         A = np.asarray(A)
@@ -294,7 +323,7 @@ class Socket(_shoal.Socket):
         if not A.flags.c_contiguous:
             A = np.ascontiguousarray(A)
         md = {"dtype": A.dtype.str if A.dtype.fields is None else A.dtype.descr, "shape": A.shape}
-        self.send_multipart([json.dumps(md).encode(), A], flags, copy)
+        return self.send_multipart([json.dumps(md).encode(), A], flags, copy, track)
 
     def recv_array(self, flags=0, copy=False):
         """Receives an array sent by send_array. With copy=False (the default) the array reads

@@ -103,12 +103,12 @@ class Socket(_socket.Socket):
                 pass  # one more try, which raises Again if it still would block
 
     # -- the awaitable calls ------------------------------------------------------------------
-    async def send(self, data, flags=0, copy=None):
+    async def send(self, data, flags=0, copy=None, track=False):
         """Awaitable send (see shoal.Socket.send); NOBLOCK raises Again at once."""
         if flags & C.NOBLOCK:
-            return super().send(data, flags, copy)
-        return await self._retry(C.POLLOUT, lambda: _socket.Socket.send(self, data, flags | C.NOBLOCK, copy),
-                                 self.sndtimeo)
+            return super().send(data, flags, copy, track)
+        return await self._retry(
+            C.POLLOUT, lambda: _socket.Socket.send(self, data, flags | C.NOBLOCK, copy, track), self.sndtimeo)
 
     async def recv(self, flags=0, copy=True):
         """Awaitable recv (see shoal.Socket.recv); NOBLOCK raises Again at once."""
@@ -116,13 +116,14 @@ class Socket(_socket.Socket):
             return super().recv(flags, copy)
         return await self._retry(C.POLLIN, lambda: _socket.Socket.recv(self, C.NOBLOCK, copy), self.rcvtimeo)
 
-    async def send_multipart(self, msg_parts, flags=0, copy=None):
+    async def send_multipart(self, msg_parts, flags=0, copy=None, track=False):
         """Awaitable send_multipart (the message goes whole or not at all)."""
         if flags & C.NOBLOCK:
-            return super().send_multipart(msg_parts, flags, copy)
+            return super().send_multipart(msg_parts, flags, copy, track)
         parts = list(msg_parts)
         return await self._retry(
-            C.POLLOUT, lambda: _socket.Socket.send_multipart(self, parts, flags | C.NOBLOCK, copy), self.sndtimeo)
+            C.POLLOUT, lambda: _socket.Socket.send_multipart(self, parts, flags | C.NOBLOCK, copy, track),
+            self.sndtimeo)
 
     async def recv_multipart(self, flags=0, copy=True):
         """Awaitable recv_multipart."""
@@ -186,7 +187,7 @@ class Socket(_socket.Socket):
     async def recv_serialized(self, deserialize, flags=0, copy=True):
         return deserialize(await self.recv_multipart(flags, copy))
 
-    async def send_array(self, A, flags=0, copy=None):
+    async def send_array(self, A, flags=0, copy=None, track=False):
         import numpy as np
 
         A = np.asarray(A)
@@ -195,7 +196,7 @@ class Socket(_socket.Socket):
         if not A.flags.c_contiguous:
             A = np.ascontiguousarray(A)
         md = {"dtype": A.dtype.str if A.dtype.fields is None else A.dtype.descr, "shape": A.shape}
-        await self.send_multipart([_socket.json.dumps(md).encode(), A], flags, copy)
+        return await self.send_multipart([_socket.json.dumps(md).encode(), A], flags, copy, track)
 
     async def recv_array(self, flags=0, copy=False):
         import numpy as np

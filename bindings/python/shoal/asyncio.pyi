@@ -5,9 +5,9 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 import shoal
 
 class Socket(shoal.Socket):
-    async def send(self, data: Any, flags: int = ..., copy: Optional[bool] = ...) -> None: ...  # type: ignore[override]
+    async def send(self, data: Any, flags: int = ..., copy: Optional[bool] = ..., track: bool = ...) -> Any: ...  # type: ignore[override]
     async def recv(self, flags: int = ..., copy: bool = ...) -> Any: ...  # type: ignore[override]
-    async def send_multipart(self, msg_parts: Sequence[Any], flags: int = ..., copy: Optional[bool] = ...) -> None: ...  # type: ignore[override]
+    async def send_multipart(self, msg_parts: Sequence[Any], flags: int = ..., copy: Optional[bool] = ..., track: bool = ...) -> Any: ...  # type: ignore[override]
     async def recv_multipart(self, flags: int = ..., copy: bool = ...) -> List[Any]: ...  # type: ignore[override]
     async def poll(self, timeout: Optional[int] = ..., flags: int = ...) -> int: ...  # type: ignore[override]
     async def send_string(self, u: str, flags: int = ..., copy: Optional[bool] = ..., encoding: str = ...) -> None: ...  # type: ignore[override]
@@ -20,7 +20,7 @@ class Socket(shoal.Socket):
     async def recv_pyobj(self, flags: int = ...) -> Any: ...  # type: ignore[override]
     async def send_serialized(self, msg: Any, serialize: Callable[[Any], Sequence[Any]], flags: int = ..., copy: Optional[bool] = ...) -> None: ...  # type: ignore[override]
     async def recv_serialized(self, deserialize: Callable[[List[Any]], Any], flags: int = ..., copy: bool = ...) -> Any: ...  # type: ignore[override]
-    async def send_array(self, A: Any, flags: int = ..., copy: Optional[bool] = ...) -> None: ...  # type: ignore[override]
+    async def send_array(self, A: Any, flags: int = ..., copy: Optional[bool] = ..., track: bool = ...) -> Any: ...  # type: ignore[override]
     async def recv_array(self, flags: int = ..., copy: bool = ...) -> Any: ...  # type: ignore[override]
 
 class Context(shoal.Context):

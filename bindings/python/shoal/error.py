@@ -37,6 +37,10 @@ class ContextTerminated(ShoalError):
     """ETERM: the socket's context was shut down (Context.term()); close the socket."""
 
 
+class NotDone(ShoalError):
+    """MessageTracker.wait() timed out: shoal still refers to the tracked buffers."""
+
+
 # The name pyzmq code catches.
 ZMQError = ShoalError
 

@@ -8,6 +8,8 @@
 // the main thread, or any binding call that finds the list non-empty) releases them.
 #include "buffer_message.hpp"
 
+#include <pybind11/pybind11.h>
+
 #include <atomic>
 #include <mutex>
 #include <new>
@@ -18,6 +20,7 @@ namespace {
 
 struct holder {
   Py_buffer view;
+  PyObject* tracker;  // strong, or null
 };
 
 std::atomic<Py_ssize_t> g_held{0};         // relaxed: a statistic for tests
@@ -28,6 +31,10 @@ std::atomic<bool> g_pending_scheduled{false};
 
 void release_now(holder* h) noexcept {  // GIL held
   PyBuffer_Release(&h->view);
+  if (h->tracker != nullptr) {
+    if (tracker* t = tracker_of(h->tracker)) --t->pending;
+    Py_DECREF(h->tracker);
+  }
   delete h;
   g_held.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -40,7 +47,12 @@ int run_deferred(void* /*unused*/) {
 
 void release_buffer(void* /*data*/, void* hint) noexcept {
   auto* h = static_cast<holder*>(hint);
-  if (Py_IsInitialized() == 0 || _Py_IsFinalizing() != 0) return;  // the interpreter is gone: leak
+#if PY_VERSION_HEX >= 0x030D0000
+  const bool finalizing = Py_IsFinalizing() != 0;
+#else
+  const bool finalizing = _Py_IsFinalizing() != 0;
+#endif
+  if (Py_IsInitialized() == 0 || finalizing) return;  // the interpreter is (being) torn down: leak
   if (PyGILState_GetThisThreadState() != nullptr) {
     const PyGILState_STATE st = PyGILState_Ensure();
     release_now(h);
@@ -63,7 +75,7 @@ void release_buffer(void* /*data*/, void* hint) noexcept {
 
 }  // namespace
 
-bool make_buffer_message(Py_buffer& view, shoal::message& out) {
+bool make_buffer_message(Py_buffer& view, shoal::message& out, PyObject* tracker_obj) {
   auto* h = new (std::nothrow) holder;
   if (h == nullptr) {
     PyBuffer_Release(&view);
@@ -71,6 +83,12 @@ bool make_buffer_message(Py_buffer& view, shoal::message& out) {
     return false;
   }
   h->view = view;  // the holder owns the buffer (and its reference to the object) from here
+  h->tracker = nullptr;
+  if (tracker* t = tracker_obj != nullptr ? tracker_of(tracker_obj) : nullptr) {
+    ++t->pending;
+    Py_INCREF(tracker_obj);
+    h->tracker = tracker_obj;
+  }
   g_held.fetch_add(1, std::memory_order_relaxed);
   out = shoal::message(h->view.buf, static_cast<std::size_t>(h->view.len), release_buffer, h);
   return true;
@@ -88,5 +106,32 @@ void drain_deferred_releases() noexcept {
 }
 
 Py_ssize_t buffers_held() noexcept { return g_held.load(std::memory_order_relaxed); }
+
+namespace {
+PyTypeObject* g_tracker_type = nullptr;  // set once at import
+}  // namespace
+
+tracker* tracker_of(PyObject* obj) noexcept {
+  if (g_tracker_type == nullptr || PyObject_TypeCheck(obj, g_tracker_type) == 0) return nullptr;
+  auto* inst = reinterpret_cast<pybind11::detail::instance*>(obj);
+  auto vh = inst->get_value_and_holder(nullptr, false);
+  return vh && vh.holder_constructed() ? vh.value_ptr<tracker>() : nullptr;
+}
+
+void bind_tracker(pybind11::module_& m) {
+  pybind11::class_<tracker> cls(
+      m, "MessageTracker", "Counts the buffers a send(track=True) call sent by reference until shoal releases them.");
+  cls.def(pybind11::init<>())
+      .def_property_readonly(
+          "done",
+          [](const tracker& t) {
+            drain_deferred_releases();  // releases shoal's background threads handed over
+            return t.pending == 0;
+          },
+          "True once shoal no longer refers to any buffer the call sent by reference.")
+      .def(
+          "_finish", [](tracker& t) { --t.pending; }, "The sending call is over (its own count).");
+  g_tracker_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+}
 
 }  // namespace shoal::python

@@ -15,10 +15,21 @@ namespace shoal::python {
 // release callback and the GIL again later; copying 64 KiB costs about as much).
 inline constexpr Py_ssize_t copy_threshold = 65536;
 
+// What send(..., track=True) returns (shoal.MessageTracker subclasses it): how many buffers sent
+// by reference are still held, plus one while the sending call runs. Counted in C++ under the
+// GIL, without running Python code: a release may run as a pending call at any bytecode of the
+// main thread, so the count must not depend on Python-level locks.
+struct tracker {
+  Py_ssize_t pending = 1;
+};
+// The tracker inside a MessageTracker object, or nullptr (no Python error set).
+tracker* tracker_of(PyObject* obj) noexcept;
+
 // Moves `view` (a buffer just obtained with PyObject_GetBuffer) into a message referring to its
-// memory; the buffer is released when the message's last reference goes. nullptr and a Python
-// MemoryError if the holder cannot be allocated (the view is released then).
-bool make_buffer_message(Py_buffer& view, shoal::message& out);
+// memory; the buffer is released when the message's last reference goes, and then the tracker
+// object (when given; it is counted here and held) counts it as released. false and a Python
+// error if the holder cannot be made (the view is released then).
+bool make_buffer_message(Py_buffer& view, shoal::message& out, PyObject* tracker_obj = nullptr);
 
 // Releases what the messages of finished buffers left for a thread with the GIL to release
 // (the background threads' releases; see buffer_message.cpp). Cheap when there is nothing.
@@ -26,5 +37,12 @@ void drain_deferred_releases() noexcept;
 
 // How many buffers are still held by messages (for tests: a zero-copy send really holds it).
 Py_ssize_t buffers_held() noexcept;
+
+}  // namespace shoal::python
+
+#include <pybind11/pybind11.h>
+
+namespace shoal::python {
+void bind_tracker(pybind11::module_& m);
 
 }  // namespace shoal::python

@@ -14,6 +14,7 @@ namespace shoal::python {
 void bind_context(py::module_& m);
 void bind_socket(py::module_& m);
 void bind_poller(py::module_& m);
+void register_tracker_class(PyObject* cls);
 }  // namespace shoal::python
 
 PYBIND11_MODULE(_shoal, m) {
@@ -22,12 +23,16 @@ PYBIND11_MODULE(_shoal, m) {
   shoal::python::bind_context(m);
   shoal::python::bind_socket(m);
   shoal::python::bind_poller(m);
+  shoal::python::bind_tracker(m);
   m.def(
       "_register_errors",
       [](const py::object& base, const py::object& again, const py::object& terminated) {
         shoal::python::register_error_classes(base.ptr(), again.ptr(), terminated.ptr());
       },
       "Tells the extension which exception classes to raise (called by shoal/error.py).");
+  m.def(
+      "_register_tracker", [](const py::object& cls) { shoal::python::register_tracker_class(cls.ptr()); },
+      "Tells the extension which class track=True returns (called by shoal/_socket.py).");
   m.def(
       "strerror", [](int errnum) { return shoal::make_error_code(static_cast<shoal::errc>(errnum)).message(); },
       py::arg("errnum"), "The message shoal gives for an errno value.");

@@ -28,6 +28,7 @@ shoal::context* context_of(PyObject* obj) noexcept;
 namespace {
 
 PyTypeObject* g_socket_type = nullptr;  // set once at import, read under the GIL
+PyObject* g_tracker_class = nullptr;    // shoal.MessageTracker, registered by the package
 
 constexpr int flag_dontwait = 1;
 constexpr int flag_sndmore = 2;
@@ -200,7 +201,7 @@ bool deliver(socket_state& s, std::size_t size, int flags, Send&& send) {
 }
 
 // Sends `data` (bytes, a Frame, or any C-contiguous buffer). False with a Python error set.
-bool send_one(socket_state& s, PyObject* data, int flags, int copy) {
+bool send_one(socket_state& s, PyObject* data, int flags, int copy, PyObject* tracker = nullptr) {
   if (PyBytes_CheckExact(data) != 0) {
     const Py_ssize_t size = PyBytes_GET_SIZE(data);
     const bool by_ref =
@@ -237,7 +238,7 @@ bool send_one(socket_state& s, PyObject* data, int flags, int copy) {
       PyBuffer_Release(&view);
       return ok;
     }
-    if (!make_buffer_message(view, msg)) return false;
+    if (!make_buffer_message(view, msg, tracker)) return false;
   }
   // msg, if not sent, lets its buffer go at the end of this scope, GIL held.
   return deliver(s, msg.size(), flags, [&](send_flags sf) { return s.sock.send(msg, sf); });
@@ -291,16 +292,54 @@ PyObject* take_rx(socket_state& s, bool copy) {
 
 // --- the raw methods ------------------------------------------------------------------------------
 
+// track=True: a new shoal.MessageTracker holding one token (given back by finish_tracker).
+PyObject* new_tracker(PyObject* track) {
+  if (track == nullptr) return nullptr;
+  const int t = PyObject_IsTrue(track);
+  if (t <= 0) return nullptr;  // (an error in IsTrue is reported by the caller's check)
+  if (g_tracker_class == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, "shoal.MessageTracker is not registered");
+    return nullptr;
+  }
+  PyObject* obj = PyObject_CallNoArgs(g_tracker_class);
+  if (obj != nullptr && tracker_of(obj) == nullptr) {
+    Py_DECREF(obj);
+    PyErr_SetString(PyExc_TypeError, "the registered tracker class is not a _shoal.MessageTracker");
+    return nullptr;
+  }
+  return obj;
+}
+
+// Gives back the sending call's own count: the tracker is done once every buffer sent by
+// reference is released too.
+PyObject* finish_tracker(PyObject* obj, bool ok) {
+  if (tracker* t = tracker_of(obj)) --t->pending;
+  if (!ok) {
+    Py_DECREF(obj);
+    return nullptr;
+  }
+  return obj;
+}
+
 PyObject* sock_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   socket_state* s = socket_of(self);
   if (s == nullptr || !enter(*s)) return nullptr;
-  PyObject* a[3];
-  if (!parse_args("send", args, nargs, kwnames, {"data", "flags", "copy"}, a, 1)) return nullptr;
+  PyObject* a[4];
+  if (!parse_args("send", args, nargs, kwnames, {"data", "flags", "copy", "track"}, a, 1)) return nullptr;
   const int flags = parse_flags(a[1], flag_dontwait | flag_sndmore, "send");
   const int copy = parse_copy(a[2]);
   if (flags < 0 || copy == -2) return nullptr;
-  if (!send_one(*s, a[0], flags, copy)) return nullptr;
-  Py_RETURN_NONE;
+  if (a[3] == nullptr) [[likely]] {
+    if (!send_one(*s, a[0], flags, copy)) return nullptr;
+    Py_RETURN_NONE;
+  }
+  PyObject* tracker = new_tracker(a[3]);
+  if (tracker == nullptr) {
+    if (PyErr_Occurred() != nullptr) return nullptr;
+    if (!send_one(*s, a[0], flags, copy)) return nullptr;
+    Py_RETURN_NONE;
+  }
+  return finish_tracker(tracker, send_one(*s, a[0], flags, copy, tracker));
 }
 
 PyObject* sock_recv(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
@@ -326,8 +365,9 @@ PyObject* sock_recv(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
 PyObject* sock_send_multipart(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   socket_state* s = socket_of(self);
   if (s == nullptr || !enter(*s)) return nullptr;
-  PyObject* a[3];
-  if (!parse_args("send_multipart", args, nargs, kwnames, {"msg_parts", "flags", "copy"}, a, 1)) return nullptr;
+  PyObject* a[4];
+  if (!parse_args("send_multipart", args, nargs, kwnames, {"msg_parts", "flags", "copy", "track"}, a, 1))
+    return nullptr;
   const int flags = parse_flags(a[1], flag_dontwait | flag_sndmore, "send_multipart");
   const int copy = parse_copy(a[2]);
   if (flags < 0 || copy == -2) return nullptr;
@@ -336,8 +376,13 @@ PyObject* sock_send_multipart(PyObject* self, PyObject* const* args, Py_ssize_t 
                     "send_multipart expects a sequence of frames (a list of bytes), not one bytes/str");
     return nullptr;
   }
+  PyObject* tracker = new_tracker(a[3]);
+  if (tracker == nullptr && PyErr_Occurred() != nullptr) return nullptr;
   PyObject* seq = PySequence_Fast(a[0], "send_multipart expects a sequence of frames (a list of bytes)");
-  if (seq == nullptr) return nullptr;
+  if (seq == nullptr) {
+    Py_XDECREF(tracker);
+    return nullptr;
+  }
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
   PyObject** parts = PySequence_Fast_ITEMS(seq);
   bool ok = n > 0;
@@ -348,9 +393,10 @@ PyObject* sock_send_multipart(PyObject* self, PyObject* const* args, Py_ssize_t 
     const int f = i + 1 < n ? (flags | flag_sndmore) : flags;
     // NOBLOCK applies to the first frame: after it the message is under way, and the rest wait
     // for room rather than drop it.
-    ok = send_one(*s, parts[i], i == 0 ? f : (f & ~flag_dontwait), copy);
+    ok = send_one(*s, parts[i], i == 0 ? f : (f & ~flag_dontwait), copy, tracker);
   }
   Py_DECREF(seq);
+  if (tracker != nullptr) return finish_tracker(tracker, ok);
   if (!ok) return nullptr;
   Py_RETURN_NONE;
 }
@@ -391,19 +437,23 @@ PyObject* sock_recv_multipart(PyObject* self, PyObject* const* args, Py_ssize_t 
 
 PyMethodDef g_hot_methods[] = {
     {"send", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(sock_send)), METH_FASTCALL | METH_KEYWORDS,
-     "send(data, flags=0, copy=None)\n\nSends one frame: bytes, a Frame, or any C-contiguous buffer (memoryview, "
+     "send(data, flags=0, copy=None, track=False)\n\nSends one frame: bytes, a Frame, or any C-contiguous buffer "
+     "(memoryview, "
      "bytearray, numpy array).\nflags: NOBLOCK/DONTWAIT (raise Again instead of waiting), SNDMORE (more frames of "
      "this message follow).\ncopy: None copies frames up to COPY_THRESHOLD (64 KiB) and sends larger ones by "
      "reference (the object stays referenced, and must not be modified, until shoal is done with it); True "
      "always copies; False sends by reference from 113 bytes up.\nBlocks (GIL released) while the HWM is reached, "
-     "up to SNDTIMEO; Ctrl-C interrupts the wait."},
+     "up to SNDTIMEO; Ctrl-C interrupts the wait.\ntrack=True returns a MessageTracker that is done once shoal no "
+     "longer "
+     "refers to the buffers this call sent by reference (at once when it copied them)."},
     {"recv", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(sock_recv)), METH_FASTCALL | METH_KEYWORDS,
      "recv(flags=0, copy=True)\n\nReceives one frame: bytes (copy=True) or a Frame owning shoal's buffer "
      "(copy=False; memoryview(frame) reads it in place).\nflags: NOBLOCK/DONTWAIT raises Again when nothing is "
      "queued. Blocks (GIL released) up to RCVTIMEO, then raises Again; Ctrl-C interrupts the wait."},
     {"send_multipart", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(sock_send_multipart)),
      METH_FASTCALL | METH_KEYWORDS,
-     "send_multipart(msg_parts, flags=0, copy=None)\n\nSends a sequence of frames as one message (delivered whole "
+     "send_multipart(msg_parts, flags=0, copy=None, track=False)\n\nSends a sequence of frames as one message "
+     "(delivered whole "
      "or not at all). Every part is checked before the first is sent."},
     {"recv_multipart", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(sock_recv_multipart)),
      METH_FASTCALL | METH_KEYWORDS,
@@ -553,6 +603,12 @@ bool enter(socket_state& s) noexcept {
             "the socket is in use by another thread (a blocking call is waiting on it); sockets are not "
             "thread-safe: use each from one thread at a time");
   return false;
+}
+
+void register_tracker_class(PyObject* cls) {
+  Py_XINCREF(cls);
+  Py_XDECREF(g_tracker_class);
+  g_tracker_class = cls;
 }
 
 void bind_socket(py::module_& m) {

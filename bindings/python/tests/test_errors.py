@@ -88,7 +88,7 @@ def test_bad_send_arguments(ctx):
     with pytest.raises(TypeError):
         a.send(b"x", nonsense=1)
     with pytest.raises(TypeError):
-        a.send(b"x", 0, None, 4)
+        a.send(b"x", 0, None, False, 5)
     with pytest.raises(ValueError, match="unknown flags"):
         a.send(b"x", 64)
     with pytest.raises(ValueError, match="unknown flags"):

@@ -192,3 +192,30 @@ def test_numpy_round_trip_special(ctx, transport):
         push.send_array(np.array([object()]))
     del B
     wait_released()
+
+
+def test_message_tracker(ctx, transport):
+    push, pull = push_pull(ctx, transport)
+    A = np.ones(1 << 17)  # 1 MiB: by reference
+    trackers = []
+    f = through(push, pull, lambda p: trackers.append(p.send(A, track=True)), lambda s: s.recv(copy=False))
+    t = trackers[0]
+    assert isinstance(t, shoal.MessageTracker)
+    if transport == "inproc":  # the receiver's frame is A's memory: not done while it lives
+        assert not t.done
+        with pytest.raises(shoal.NotDone):
+            t.wait(0.01)
+    del f
+    gc.collect()
+    t.wait(5)
+    assert t.done
+    assert push.send(b"small", track=True).done  # copied: done at once
+    pull.recv()
+    trackers = []
+    got = through(push, pull, lambda p: trackers.append(p.send_multipart([b"hdr", A, A], track=True)),
+                  lambda s: s.recv_multipart())  # copies: the frames are released
+    assert got == [b"hdr", A.tobytes(), A.tobytes()]
+    trackers[0].wait(5)
+    assert push.send(b"x", track=False) is None and push.send(b"y") is None
+    small = np.ones(100)
+    assert isinstance(push.send_array(small, track=True), shoal.MessageTracker)
