@@ -299,9 +299,52 @@ p.note { color: #555; max-width: 1100px; }
 """
 
 
+def python_section(pdoc):
+    """The Python bindings' run (bench/python/bench_python.py): RTT bars, its rows and its targets."""
+    rows = pdoc.get("rows", [])
+    parts = [f"<h2>Python bindings (bench/python/bench_python.py)</h2><p class='note'>"
+             f"{html.escape(str(pdoc.get('when')))}, Python {html.escape(str(pdoc.get('machine', {}).get('python')))}"
+             f", pyzmq {html.escape(str(pdoc.get('machine', {}).get('pyzmq')))}, {pdoc.get('size')} B messages, "
+             f"{pdoc.get('rounds')} rounds interleaved; medians of rounds.</p>"]
+    rtt = [r for r in rows if "p50_ns" in r]
+    if rtt:
+        fig, ax = plt.subplots(figsize=(12, 0.5 * len(rtt) + 1.6))
+        ax.barh(range(len(rtt)), [r["p50_ns"] / 1000 for r in rtt], color="#1f77b4")
+        ax.set_yticks(range(len(rtt)))
+        ax.set_yticklabels([r["label"] for r in rtt])
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("round trip p50 (us, log scale)")
+        ax.set_title("Python: round trip p50, shoal from Python and C++ vs pyzmq")
+        for i, r in enumerate(rtt):
+            ax.annotate(ns_text(round3(r["p50_ns"])), (r["p50_ns"] / 1000, i), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=9)
+        parts.append(f"<img alt='Python round trips' src='{png(fig)}'>")
+    table = ["<table><tr><th>measurement</th><th>p50 ns</th><th>p90 ns</th><th>p99 ns</th><th>msg/s</th>"
+             "<th>CPU ns/msg</th></tr>"]
+    for r in rows:
+        if "p50_ns" in r:
+            table.append(f"<tr><td class='label'>{html.escape(r['label'])}</td><td>{r['p50_ns']:.0f}</td>"
+                         f"<td>{r['p90_ns']:.0f}</td><td>{r['p99_ns']:.0f}</td><td>-</td><td>-</td></tr>")
+        else:
+            table.append(f"<tr><td class='label'>{html.escape(r['label'])}</td><td>-</td><td>-</td><td>-</td>"
+                         f"<td>{rate_text(r['msgs_per_s'])}</td><td>{r.get('cpu_ns_per_msg', 0):.0f}</td></tr>")
+    table.append("</table>")
+    parts.append("\n".join(table))
+    targets = ["<table><tr><th>target</th><th>value</th><th>wanted</th><th>verdict</th></tr>"]
+    for t in pdoc.get("targets", []):
+        v = t["value"]
+        vtext = f"{v:.0f} ns" if "C++" in t["name"] and "-" in t["name"] else f"{v:.2f}x"
+        targets.append(f"<tr><td class='label'>{html.escape(t['name'])}</td><td>{vtext}</td>"
+                       f"<td>{html.escape(t['target'])}</td><td>{'PASS' if t['pass'] else 'MISS'}</td></tr>")
+    targets.append("</table>")
+    parts.append("\n".join(targets))
+    return parts
+
+
 def main():
-    if len(sys.argv) != 3:
-        print("usage: make_report.py <results.json> <report.html>", file=sys.stderr)
+    if len(sys.argv) not in (3, 4):
+        print("usage: make_report.py <results.json> <report.html> [<python.json>]", file=sys.stderr)
         return 2
     with open(sys.argv[1]) as f:
         doc = json.load(f)
@@ -316,6 +359,9 @@ def main():
              "<h2>Machine</h2>", machine_block(doc)]
     for title, uri in plots:
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='{uri}'>")
+    if len(sys.argv) == 4:
+        with open(sys.argv[3]) as f:
+            parts += python_section(json.load(f))
     parts += ["<h2>All measurements</h2>", rows_table(rows), "<h2>Findings</h2>", findings_table(findings),
               "</body></html>"]
     with open(sys.argv[2], "w") as f:

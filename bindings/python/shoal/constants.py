@@ -1,0 +1,124 @@
+"""Constants as pyzmq users know them, with libzmq's numbers (shoal uses the same ids).
+
+Socket types (PAIR, PUB, ...), flags (NOBLOCK/DONTWAIT, SNDMORE), poll events, socket options
+(SNDHWM, LINGER, SUBSCRIBE, ...; shoal's own from 1000 up: WAIT, SPIN_NS, ...), wait strategies,
+monitor events (EVENT_*) and errno values (EAGAIN, EFSM, ETERM, ...).
+"""
+
+import errno as _errno
+
+# socket types
+PAIR, PUB, SUB, REQ, REP, DEALER, ROUTER, PULL, PUSH, XPUB, XSUB = range(11)
+SOCKET_TYPE_NAMES = {
+    PAIR: "PAIR", PUB: "PUB", SUB: "SUB", REQ: "REQ", REP: "REP", DEALER: "DEALER",
+    ROUTER: "ROUTER", PULL: "PULL", PUSH: "PUSH", XPUB: "XPUB", XSUB: "XSUB",
+}
+
+# send/recv flags
+NOBLOCK = DONTWAIT = 1
+SNDMORE = 2
+
+# poll events
+POLLIN, POLLOUT, POLLERR = 1, 2, 4
+
+# socket options (libzmq's ids)
+ROUTING_ID = IDENTITY = 5
+SUBSCRIBE = 6
+UNSUBSCRIBE = 7
+SNDBUF = 11
+RCVBUF = 12
+RCVMORE = 13
+FD = 14
+EVENTS = 15
+TYPE = 16
+LINGER = 17
+RECONNECT_IVL = 18
+RECONNECT_IVL_MAX = 21
+MAXMSGSIZE = 22
+SNDHWM = 23
+RCVHWM = 24
+RCVTIMEO = 27
+SNDTIMEO = 28
+LAST_ENDPOINT = 32
+ROUTER_MANDATORY = 33
+TCP_KEEPALIVE = 34
+TCP_KEEPALIVE_CNT = 35
+TCP_KEEPALIVE_IDLE = 36
+TCP_KEEPALIVE_INTVL = 37
+XPUB_VERBOSE = 40
+IPV6 = 42
+REQ_CORRELATE = 52
+REQ_RELAXED = 53
+ROUTER_HANDOVER = 56
+HANDSHAKE_IVL = 66
+XPUB_NODROP = 69
+HEARTBEAT_IVL = 75
+HEARTBEAT_TTL = 76
+HEARTBEAT_TIMEOUT = 77
+XPUB_VERBOSER = 78
+# shoal's own
+WAIT = 1000
+SPIN_NS = 1001
+FRAGMENT = 1002
+SHM_GROUP_ACCESS = 1003
+KEY_AFFINITY = 1004
+FD_EVENTS = 1005
+# pyzmq's pseudo-option: both SNDHWM and RCVHWM (Socket.hwm, setsockopt(HWM, n))
+HWM = 1
+
+# wait strategies (WAIT option, Context(wait=...))
+WAIT_SPIN, WAIT_SPIN_YIELD, WAIT_BLOCK = 0, 1, 2
+
+# monitor events (Socket.monitor, get_monitor_socket)
+EVENT_CONNECTED = 0x0001
+EVENT_CONNECT_DELAYED = 0x0002
+EVENT_CONNECT_RETRIED = 0x0004
+EVENT_LISTENING = 0x0008
+EVENT_BIND_FAILED = 0x0010
+EVENT_ACCEPTED = 0x0020
+EVENT_ACCEPT_FAILED = 0x0040
+EVENT_CLOSED = 0x0080
+EVENT_CLOSE_FAILED = 0x0100
+EVENT_DISCONNECTED = 0x0200
+EVENT_MONITOR_STOPPED = 0x0400
+EVENT_HANDSHAKE_FAILED_NO_DETAIL = 0x0800
+EVENT_HANDSHAKE_SUCCEEDED = 0x1000
+EVENT_HANDSHAKE_FAILED_PROTOCOL = 0x2000
+EVENT_HANDSHAKE_FAILED_AUTH = 0x4000
+EVENT_ALL = 0xFFFF
+EVENT_NAMES = {v: k[len("EVENT_"):] for k, v in dict(globals()).items()
+               if k.startswith("EVENT_") and k != "EVENT_ALL"}
+
+# errno values (POSIX ones as the system has them; ZeroMQ's own as libzmq numbers them)
+EAGAIN = _errno.EAGAIN
+EINTR = _errno.EINTR
+EINVAL = _errno.EINVAL
+ENOMEM = _errno.ENOMEM
+EFAULT = _errno.EFAULT
+EMFILE = _errno.EMFILE
+ENOENT = _errno.ENOENT
+EMSGSIZE = _errno.EMSGSIZE
+EPROTONOSUPPORT = _errno.EPROTONOSUPPORT
+ENOTSOCK = _errno.ENOTSOCK
+ENOTSUP = _errno.ENOTSUP
+EADDRINUSE = _errno.EADDRINUSE
+EADDRNOTAVAIL = _errno.EADDRNOTAVAIL
+ENODEV = _errno.ENODEV
+ENAMETOOLONG = _errno.ENAMETOOLONG
+ENETDOWN = _errno.ENETDOWN
+ECONNRESET = _errno.ECONNRESET
+ENOTCONN = _errno.ENOTCONN
+ETIMEDOUT = _errno.ETIMEDOUT
+ECONNREFUSED = _errno.ECONNREFUSED
+EHOSTUNREACH = _errno.EHOSTUNREACH
+EBADMSG = _errno.EBADMSG
+EPROTO = _errno.EPROTO
+EFSM = 156384763
+ENOCOMPATPROTO = 156384764
+ETERM = 156384765
+EMTHREAD = 156384766
+
+# frames above this size are sent by reference by default (see Socket.send)
+from ._shoal import COPY_THRESHOLD  # noqa: E402
+
+__all__ = [k for k in dict(globals()) if k.isupper()]
