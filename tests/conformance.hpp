@@ -87,6 +87,11 @@ inline bool wait_peers(socket& s, std::size_t n) {
   return test::wait_until([&] { return detail::socket_access::core(s)->peer_count() == n; });
 }
 
+// Waits until `n` of the socket's connections have a frame ready to read.
+inline bool wait_readable_peers(socket& s, std::size_t n) {
+  return test::wait_until([&] { return detail::socket_access::core(s)->readable_peer_count() == n; });
+}
+
 // Loans room for `t`, writes it in place and commits it.
 inline std::error_code send_loaned_text(socket& s, std::string_view t, send_flags flags = send_flags::none) {
   auto l = s.loan(t.size());

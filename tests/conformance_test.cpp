@@ -101,6 +101,8 @@ TEST_P(Conformance, PullFairQueuesAcrossPushes) {
     for (int k = 0; k < 10; ++k) ASSERT_FALSE(pushes.back().send(std::to_string(i)));
   }
   ASSERT_TRUE(wait_peers(pull, 3));
+  // Over tcp/ipc a connection is up before its queued messages have crossed the kernel.
+  ASSERT_TRUE(wait_readable_peers(pull, 3));
   // With all three queues full, the first three messages come from three different peers.
   std::map<std::string, int> first_three;
   for (int k = 0; k < 3; ++k) ++first_three[recv_text(pull)];

@@ -256,6 +256,12 @@ std::size_t socket_core::peer_count() noexcept {
       std::count_if(pipes_.begin(), pipes_.end(), [](const auto& p) { return !p->peer_closed(); }));
 }
 
+std::size_t socket_core::readable_peer_count() noexcept {
+  process_inbox();
+  return static_cast<std::size_t>(
+      std::count_if(pipes_.begin(), pipes_.end(), [](const auto& p) { return !p->peer_closed() && p->readable(); }));
+}
+
 void socket_core::drop_pipe(pipe* p) noexcept {
   const auto it = std::find_if(pipes_.begin(), pipes_.end(), [p](const auto& q) { return q.get() == p; });
   if (it == pipes_.end()) return;

@@ -236,6 +236,9 @@ class socket_core final : public pattern_host {
   // Owner thread: pipes whose peer has not gone away (after taking posted ones in). For tests
   // and diagnostics: a connection made in the background shows up here once established.
   [[nodiscard]] std::size_t peer_count() noexcept;
+  // Owner thread: of those, the pipes a read would take a frame from now (for tests: over the
+  // kernel, a connection is up before the messages queued on it have arrived).
+  [[nodiscard]] std::size_t readable_peer_count() noexcept;
 
   // pattern_host
   void drop_pipe(pipe* p) noexcept override;
