@@ -34,6 +34,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SIZE = 64
 WARMUP_MSGS = 1000
+# Every socket of the benchmark gives up after this long without progress (a stalled run fails
+# with a message naming the measurement instead of hanging).
+STALL_MS = 30_000
 
 
 # --- the peer process: echoes (RTT) or sends (throughput) -------------------------------------
@@ -49,6 +52,7 @@ def peer_main(args):
     kind = lib.PAIR if args.peer == "echo" else lib.PUSH
     s = ctx.socket(kind)
     s.linger = 5000
+    s.rcvtimeo = s.sndtimeo = STALL_MS
     s.connect(args.endpoint)
     if args.peer == "echo":
         recv, send = s.recv, s.send
@@ -121,6 +125,7 @@ def rtt(lib, endpoint_of, count, warmup, cpus):
         ctx = L.Context()
     s = ctx.socket(L.PAIR)
     s.linger = 0
+    s.rcvtimeo = s.sndtimeo = STALL_MS
     s.bind(endpoint_of)
     ep = s.getsockopt(L.LAST_ENDPOINT).decode()
     old = os.sched_getaffinity(0)
@@ -140,6 +145,8 @@ def rtt(lib, endpoint_of, count, warmup, cpus):
             samples[i] = clock() - t0
         send(b"")
         finish(peer, f"{lib} RTT")
+    except L.Again:
+        raise RuntimeError(f"{lib} RTT: no progress for {STALL_MS} ms (the echo peer stalled)") from None
     finally:
         os.sched_setaffinity(0, old)
         if peer.poll() is None:
@@ -169,6 +176,7 @@ def thr_procs(lib, endpoint_of, count, cpus, wait=0):
         ctx = L.Context()
     s = ctx.socket(L.PULL)
     s.linger = 0
+    s.rcvtimeo = STALL_MS
     s.bind(endpoint_of)
     ep = s.getsockopt(L.LAST_ENDPOINT).decode()
     old = os.sched_getaffinity(0)
@@ -186,6 +194,8 @@ def thr_procs(lib, endpoint_of, count, cpus, wait=0):
         if recv() != b"":
             raise RuntimeError("throughput: messages out of step")
         t0, peer_cpu = (float(x) for x in finish(peer, f"{lib} throughput").split())
+    except L.Again:
+        raise RuntimeError(f"{lib} throughput: no message for {STALL_MS} ms (the sender stalled)") from None
     finally:
         os.sched_setaffinity(0, old)
         if peer.poll() is None:
@@ -200,6 +210,7 @@ def thr_pyzmq_inproc(count, cpus):
     import zmq
     ctx = zmq.Context()
     pull = ctx.socket(zmq.PULL)
+    pull.rcvtimeo = STALL_MS
     pull.bind("inproc://thr")
     push = ctx.socket(zmq.PUSH)
     push.connect("inproc://thr")
