@@ -14,6 +14,13 @@
 
 namespace shoal::bench {
 
+// CLOCK_MONOTONIC in ns (std::chrono::steady_clock): comparable across threads and processes,
+// for deadlines and for runs timed with the kernel's clock rather than the TSC.
+[[nodiscard]] inline std::int64_t monotonic_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 class tick_clock {
  public:
   // The calibrated clock (the first call spends ~50 ms calibrating).

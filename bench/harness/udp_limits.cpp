@@ -13,23 +13,12 @@
 #include <cerrno>
 #include <thread>
 
+#include "harness/clock.hpp"
 #include "shoal/error.hpp"
+#include "shoal/topology.hpp"
 
 namespace shoal::bench {
 namespace {
-
-std::int64_t now_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-void pin(int cpu) noexcept {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
 
 int bound_socket(sockaddr_in& addr) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -55,7 +44,7 @@ bool recv_one(int fd, char* buf, std::size_t size, bool spin, const std::atomic<
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
     if (stop.load(std::memory_order_relaxed) || !spin) return false;
     if ((polls & 1023) == 0) {  // a spinning side gives up after a second without traffic
-      const std::int64_t t = now_ns();
+      const std::int64_t t = monotonic_ns();
       if (since == 0) since = t;
       if (t - since > 1'000'000'000) return false;
     }
@@ -125,7 +114,7 @@ result<std::vector<double>> raw_udp_pingpong(const udp_pingpong_config& cfg) {
   std::atomic<bool> stop{false};
   const std::uint64_t total = cfg.warmup + cfg.count;
   std::thread echo([&] {
-    pin(cfg.cpu_b);
+    (void)pin_current_thread(cfg.cpu_b);
     std::vector<char> buf(cfg.size);
     for (std::uint64_t i = 0; i < total; ++i) {
       if (!recv_one(fb, buf.data(), buf.size(), cfg.spin, stop)) return;
@@ -136,18 +125,18 @@ result<std::vector<double>> raw_udp_pingpong(const udp_pingpong_config& cfg) {
   samples.reserve(cfg.count);
   bool ok = true;
   {
-    pin(cfg.cpu_a);
+    (void)pin_current_thread(cfg.cpu_a);
     std::vector<char> buf(cfg.size, 'x');
     for (std::uint64_t i = 0; i < total && ok; ++i) {
       if (cfg.gap_ns > 0) {
-        const std::int64_t until = now_ns() + cfg.gap_ns;
-        while (now_ns() < until) {
+        const std::int64_t until = monotonic_ns() + cfg.gap_ns;
+        while (monotonic_ns() < until) {
         }
       }
-      const std::int64_t t0 = now_ns();
+      const std::int64_t t0 = monotonic_ns();
       ok = send_one(fa, buf.data(), buf.size(), cfg.multicast ? &b : nullptr) >= 0 &&
            recv_one(fa, buf.data(), buf.size(), cfg.spin, stop);
-      if (ok && i >= cfg.warmup) samples.push_back(static_cast<double>(now_ns() - t0));
+      if (ok && i >= cfg.warmup) samples.push_back(static_cast<double>(monotonic_ns() - t0));
     }
   }
   stop.store(true, std::memory_order_relaxed);

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "harness/clock.hpp"
 #include "harness/udp_limits.hpp"
 #include "netns.hpp"
 #include "shoal/shoal.hpp"
@@ -21,19 +22,6 @@ namespace shoal::bench {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::int64_t now_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-void pin(int cpu) noexcept {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
 
 const std::string ping_ep = "udp://lo;239.200.0.1:41001";
 const std::string pong_ep = "udp://lo;239.200.0.2:41002";
@@ -76,7 +64,7 @@ result<udp_result> shoal_rtt(const udp_run& r) {
   std::atomic<bool> echo_ready{false};
   std::string echo_error;
   std::thread echo([&] {
-    pin(r.cpu_b);
+    (void)pin_current_thread(r.cpu_b);
     auto sub_ping = make(ctx, socket_type::sub, ping_ep, false, w, 0, r.spin_ns);
     auto pub_pong = make(ctx, socket_type::pub, pong_ep, true, w, 0, r.spin_ns);
     echo_ready.store(true);
@@ -94,7 +82,7 @@ result<udp_result> shoal_rtt(const udp_run& r) {
       if (pub_pong->send(*m)) return;
     }
   });
-  pin(r.cpu_a);
+  (void)pin_current_thread(r.cpu_a);
   while (!echo_ready.load()) std::this_thread::sleep_for(100us);
   bool back = false;
   std::error_code ec = probe_until(*pub_ping, [&] {
@@ -109,11 +97,11 @@ result<udp_result> shoal_rtt(const udp_run& r) {
   payload[0] = 'd';
   for (std::uint64_t i = 0; !ec && i < r.warmup + r.count; ++i) {
     if (r.gap_ns > 0) {
-      const std::int64_t until = now_ns() + r.gap_ns;
-      while (now_ns() < until) {
+      const std::int64_t until = monotonic_ns() + r.gap_ns;
+      while (monotonic_ns() < until) {
       }
     }
-    const std::int64_t t0 = now_ns();
+    const std::int64_t t0 = monotonic_ns();
     ec = pub_ping->send(payload);
     for (;;) {
       if (ec) break;
@@ -124,7 +112,7 @@ result<udp_result> shoal_rtt(const udp_run& r) {
       }
       if (!m->empty() && m->view()[0] == 'd') break;
     }
-    if (!ec && i >= r.warmup) out.rtt_ns.push_back(static_cast<double>(now_ns() - t0));
+    if (!ec && i >= r.warmup) out.rtt_ns.push_back(static_cast<double>(monotonic_ns() - t0));
   }
   (void)pub_ping->send(std::string_view("q"));
   echo.join();
@@ -151,7 +139,7 @@ result<udp_result> shoal_fan_out(const udp_run& r, int subs) {
   std::vector<std::thread> threads;
   for (int k = 0; k < subs; ++k) {
     threads.emplace_back([&, k] {
-      pin(k % 2 == 0 ? r.cpu_a : r.cpu_b);
+      (void)pin_current_thread(k % 2 == 0 ? r.cpu_a : r.cpu_b);
       rx& me = rxs[static_cast<std::size_t>(k)];
       auto sub = make(ctx, socket_type::sub, ping_ep, false, wait_strategy::block, r.drop_ppm);
       if (!sub) {
@@ -176,7 +164,7 @@ result<udp_result> shoal_fan_out(const udp_run& r, int subs) {
           continue;
         }
         if (v.empty() || v[0] != 'd') continue;
-        const std::int64_t t = now_ns();
+        const std::int64_t t = monotonic_ns();
         if (me.got == 0) me.first_ns = t;
         me.last_ns = t;
         ++me.got;
@@ -185,7 +173,7 @@ result<udp_result> shoal_fan_out(const udp_run& r, int subs) {
       done.fetch_add(1);
     });
   }
-  pin(r.cpu_b);
+  (void)pin_current_thread(r.cpu_b);
   std::error_code ec = probe_until(*pub, [&] { return joined.load() >= subs; });
   std::string payload(r.size, 'x');
   payload[0] = 'd';
