@@ -335,11 +335,10 @@ io_status ring_pipe::write(out_frame& frame) noexcept {
 
 io_status ring_pipe::lend(lent_frame& f) noexcept {
   // Up to copy_max_ a loan is a record written in place. Beyond, on a local link, it is a heap
-  // buffer handed over by reference, as write() sends such frames: a large record costs the
-  // reader a transfer of every line of it when it frees them (it clears each line's first word),
-  // which a reader of a by-reference frame skips. Across processes copy_max_ is the largest
-  // record, and a larger frame has nowhere to go. (Kept apart from write()'s large-frame branch:
-  // a loan never copies.)
+  // buffer handed over by reference, as write() sends such frames: the ring then holds a 24-byte
+  // record for it, not the frame, and in-process HWMs keep their small rings. Across processes
+  // copy_max_ is the largest record, and a larger frame has nowhere to go. (Kept apart from
+  // write()'s large-frame branch: a loan never copies.)
   ring::claim_status st = ring::claim_status::too_big;
   if (f.size <= copy_max_) {
     if (std::byte* p = out_.claim(f.size, st)) {

@@ -8,7 +8,7 @@
 //  +---------------------------------------------------------------+
 //  |                  magic "SHOALSEG" (8 bytes)                   |  0
 //  +-------------------------------+-------------------------------+
-//  |        version (1)            |     header bytes (128)        |  8
+//  |        version (2)            |     header bytes (128)        |  8
 //  +-------------------------------+-------------------------------+
 //  |                     total bytes (64-bit)                      |  16
 //  +-------------------------------+-------------------------------+
@@ -48,7 +48,8 @@
 namespace shoal::detail::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x4745534c414f4853ULL;  // "SHOALSEG" read little-endian
-inline constexpr std::uint32_t segment_version = 1;
+// 2: a large record's inner lines are cleared by the producer, not the consumer (ring_layout.hpp)
+inline constexpr std::uint32_t segment_version = 2;
 inline constexpr std::uint64_t data_start = 4096;
 inline constexpr std::uint64_t max_capacity = std::uint64_t{1} << 30;
 

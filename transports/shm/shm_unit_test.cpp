@@ -107,7 +107,7 @@ struct corruption {
   const char* what;
   std::function<void(image&)> apply;
   std::uint64_t bytes;  // the size validated (0: the image's)
-  const char* words;    // expected in the reason
+  std::string words;     // expected in the reason
 };
 
 TEST(ShmSegment, ValidationRefusesEveryCorruption) {
@@ -117,7 +117,10 @@ TEST(ShmSegment, ValidationRefusesEveryCorruption) {
   const std::vector<corruption> table = {
       {"wrong magic", [](image& m) { m.header().magic ^= 1; }, 0, "magic"},
       {"zero magic", [](image& m) { m.header().magic = 0; }, 0, "magic"},
-      {"newer version", [](image& m) { m.header().version = 2; }, 0, "version 2"},
+      {"newer version", [](image& m) { m.header().version = detail::shm::segment_version + 1; }, 0,
+       "version " + std::to_string(detail::shm::segment_version + 1)},
+      {"older version", [](image& m) { m.header().version = detail::shm::segment_version - 1; }, 0,
+       "version " + std::to_string(detail::shm::segment_version - 1)},
       {"version 0", [](image& m) { m.header().version = 0; }, 0, "version 0"},
       {"header size", [](image& m) { m.header().header_bytes = 64; }, 0, "header is 64 bytes"},
       {"announces more", [](image& m) { m.header().total_bytes = total + 4096; }, 0, "truncated"},

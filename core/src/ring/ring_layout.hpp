@@ -44,6 +44,15 @@
 // runs at the cache-line ping-pong limit where a packed layout with a zero "terminator" written
 // after each record (the first design) cost one extra line per hop.
 //
+// Large records (large_record bytes and up): the consumer clears only a large record's first
+// line, not the lines inside it, which it may never have read (a zero-copy view reads one word of
+// a 1 MiB frame; clearing each line would pull all 16,384 of them across). So the invariant
+// above holds for every free line except those that were inside a large record. The producer
+// remembers those lines (a private bit per line of the data area, set when it writes a large
+// record) and, before it publishes a record whose end falls on one, zeroes that line's first
+// word, so the consumer's next look finds zero there, never stale payload. Only that one line
+// matters: a record's own lines are overwritten, and the consumer looks nowhere else.
+//
 // Multipart atomicity: the header of a message's first frame is stored only when its last frame
 // is written, so the consumer sees all frames of a message or none; abandoning an unfinished
 // message (sender closed) rewinds the producer to that first frame and re-zeroes what it wrote.
@@ -96,6 +105,8 @@ inline constexpr unsigned header_defined_bits = 41;
 inline constexpr std::uint64_t fragment_prefix = sizeof(std::uint64_t);
 
 inline constexpr std::size_t header_size = 8;
+// A record this long or longer is large (see "Large records" above): 8 lines.
+inline constexpr std::uint64_t large_record = 8 * 64;
 inline constexpr std::size_t record_align = cache_line;  // every record starts on a line
 
 [[nodiscard]] constexpr std::uint64_t align_record(std::uint64_t n) noexcept {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "ring/ring_layout.hpp"
@@ -41,6 +42,7 @@ class writer {
     msgs_read_cache_ = ctl->msgs_read.load(std::memory_order_relaxed);
     msgs_written_ = msgs_read_cache_;
     limit_ = ctl->msg_limit.load(std::memory_order_relaxed);
+    dirty_ = std::make_unique<std::uint64_t[]>(dirty_words(capacity));  // zero: nothing dirty yet
   }
 
   [[nodiscard]] bool attached() const noexcept { return base_ != nullptr; }
@@ -117,6 +119,7 @@ class writer {
       if (ctl_->reader_closed.load(std::memory_order_relaxed) == 0 && capacity_ - off >= rec &&
           tail_ + rec - head_cache_ <= capacity_ && (limit == 0 || msgs_written_ - msgs_read_cache_ < limit)) {
         if (len != 0) std::memcpy(base_ + off + header_size, src, len);  // src may be null then
+        prepare_end(tail_ + rec, rec);
         detail::word(base_, off)
             .store(make_header(static_cast<std::uint32_t>(len), type, flags), std::memory_order_release);
         tail_ += rec;
@@ -142,6 +145,7 @@ class writer {
     const std::uint64_t pos = claim_pos_;
     const bool more = (flags & flag_more) != 0;
     std::uint64_t hdr = make_header(static_cast<std::uint32_t>(claim_len_), type, flags);
+    prepare_end(pos + rec, rec);
     if (state_ == state::idle) {
       if (!more) {
         publish(pos, hdr);
@@ -278,6 +282,36 @@ class writer {
   // held: a multipart message held back (first header unwritten); stream: a published stream.
   enum class state : std::uint8_t { idle, aborting, held, stream };
 
+  // The dirty-line map (ring_layout.hpp, "Large records"): one bit per line of the data area.
+  [[nodiscard]] static std::uint64_t dirty_words(std::uint64_t capacity) noexcept {
+    return (capacity / cache_line + 63) / 64;
+  }
+  // Before the record ending at `end` (rec bytes long) is published: the line at `end`, where the
+  // consumer looks next, must hold zero or a header. It holds stale payload only when a large
+  // record of an earlier lap had it inside (its bit is set): then zero it here. (That record was
+  // consumed, or this record would not have fitted, and the consumer never touches a large
+  // record's inner lines, so the line is free.) Then the inner lines of this record, if it is a
+  // large one, are marked: the consumer leaves them as they are.
+  void prepare_end(std::uint64_t end, std::uint64_t rec) noexcept {
+    const std::uint64_t line = (end & mask_) / cache_line;
+    std::uint64_t& w = dirty_[line / 64];
+    const std::uint64_t bit = std::uint64_t{1} << (line % 64);
+    if ((w & bit) != 0) [[unlikely]] {
+      detail::word(base_, end & mask_).store(0, std::memory_order_relaxed);
+      w &= ~bit;
+    }
+    if (rec >= large_record) [[unlikely]]
+      mark_inner_lines(end - rec, rec);
+  }
+  void mark_inner_lines(std::uint64_t pos, std::uint64_t rec) noexcept {
+    // Lines pos+1 .. pos+rec/64-1 (a record never wraps, so they are consecutive).
+    std::uint64_t first = (pos & mask_) / cache_line + 1;
+    const std::uint64_t last = (pos & mask_) / cache_line + rec / cache_line;  // one past
+    for (; first < last && first % 64 != 0; ++first) dirty_[first / 64] |= std::uint64_t{1} << (first % 64);
+    for (; first + 64 <= last; first += 64) dirty_[first / 64] = ~std::uint64_t{0};
+    for (; first < last; ++first) dirty_[first / 64] |= std::uint64_t{1} << (first % 64);
+  }
+
   // Stores a committed record's header: with release, unless a padding record precedes it (the
   // padding header, stored next with release, then publishes both).
   void publish(std::uint64_t pos, std::uint64_t hdr) noexcept {
@@ -311,6 +345,7 @@ class writer {
       }
     }
     claim_pad_ = pad;
+    prepare_end(end, 0);
     publish(tail_ + pad, make_header(0, record_type::abort, 0));
     if (pad != 0) {
       detail::word(base_, tail_ & mask_)
@@ -349,6 +384,7 @@ class writer {
   std::uint64_t open_start_ = 0;
   std::uint64_t open_header_ = 0;
   std::uint64_t open_bytes_ = 0;  // record bytes of the held-back message so far
+  std::unique_ptr<std::uint64_t[]> dirty_;  // lines holding stale payload of a large record
 };
 
 // A committed record as the consumer sees it, valid until consume().
@@ -371,6 +407,7 @@ class reader {
       : base_(data), mask_(capacity - 1), capacity_(capacity), ctl_(ctl), allow_external_(allow_external) {
     head_ = ctl->head.load(std::memory_order_acquire);
     published_ = head_;
+    zero_pos_ = head_;
     msgs_read_ = ctl->msgs_read.load(std::memory_order_relaxed);
     published_msgs_ = msgs_read_;
     set_batch(ctl->msg_limit.load(std::memory_order_relaxed));
@@ -416,6 +453,12 @@ class reader {
   // Consumes the record returned by the last successful peek(). Returns true when it published
   // the position (the caller may then wake a producer waiting for room).
   bool consume() noexcept {
+    if (cur_ >= large_record) [[unlikely]] {
+      // A large record: clear what is due up to its first line now, and never its inner lines
+      // (ring_layout.hpp, "Large records"), which this consumer may not even have read.
+      clear_line_starts(head_ + cache_line);
+      zero_pos_ = head_ + cur_;
+    }
     head_ += cur_;
     if (!cur_more_) ++msgs_read_;
     if (head_ - published_ >= batch_bytes_ || msgs_read_ - published_msgs_ >= batch_msgs_) {
@@ -427,12 +470,10 @@ class reader {
   // Publishes the position now; returns false when there was nothing new to publish.
   bool publish() noexcept {
     if (head_ == published_) return false;
-    // Restore the free-region invariant over everything consumed since the last publication.
+    // Restore the free-region invariant over what was consumed since the last publication.
     // Doing it here rather than per record keeps these stores (to lines the producer just
     // wrote) out of the way of whatever the application sends right after a receive.
-    for (std::uint64_t pos = published_; pos != head_; pos += cache_line) {
-      detail::word(base_, pos & mask_).store(0, std::memory_order_relaxed);
-    }
+    clear_line_starts(head_);
     ctl_->msgs_read.store(msgs_read_, std::memory_order_relaxed);
     ctl_->head.store(head_, std::memory_order_release);  // pairs with writer::refresh
     published_ = head_;
@@ -451,6 +492,16 @@ class reader {
   }
 
   [[nodiscard]] std::uint64_t position() const noexcept { return head_; }
+
+ private:
+  // Zeroes the first word of every line from zero_pos_ up to `to` (the free-region invariant).
+  void clear_line_starts(std::uint64_t to) noexcept {
+    for (; zero_pos_ < to; zero_pos_ += cache_line) {
+      detail::word(base_, zero_pos_ & mask_).store(0, std::memory_order_relaxed);
+    }
+  }
+
+ public:
 
   // Sums the payload lengths of the message at the read position without consuming anything.
   // For a held-back message (data records, all committed together: ring_layout.hpp); false when
@@ -496,6 +547,7 @@ class reader {
   ring_control* ctl_ = nullptr;
   std::uint64_t head_ = 0;
   std::uint64_t published_ = 0;
+  std::uint64_t zero_pos_ = 0;  // line starts below this are cleared (or a large record's inside)
   std::uint64_t msgs_read_ = 0;
   std::uint64_t published_msgs_ = 0;
   std::uint64_t batch_bytes_ = 0;
