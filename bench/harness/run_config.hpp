@@ -45,6 +45,10 @@ struct run_config {
   bool procs = false;
   std::chrono::seconds timeout{300};  // the run is aborted (errc::timedout) after this
   thr_api api = thr_api::message;     // throughput runs only
+  // opt::sndhwm and opt::rcvhwm of both sockets; -1: the library's default (1000). It also sizes
+  // an shm:// or inproc:// ring (128 bytes a message, up to 4 MiB; 0: the largest), and with it
+  // the largest zero-copy loan a ring can hold (half the ring).
+  int hwm = -1;
   // opt::numa_node of the binding (timing) side's socket and the connecting side's: the node
   // of the ring each one reads. -1: the library's default (the consumer's node).
   int ring_node_a = -1;

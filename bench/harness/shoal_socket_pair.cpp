@@ -17,9 +17,13 @@ std::error_code annotate(std::error_code ec, const char* what, const std::string
   return fail(ec, detail);
 }
 
-// The run's wait strategy and spin time.
+// The run's wait strategy, spin time and high-water marks.
 std::error_code configure(shoal::socket& s, const run_config& cfg) {
   if (auto ec = s.set(opt::wait, cfg.wait)) return ec;
+  if (cfg.hwm >= 0) {
+    if (auto ec = s.set(opt::sndhwm, cfg.hwm)) return ec;
+    if (auto ec = s.set(opt::rcvhwm, cfg.hwm)) return ec;
+  }
   if (cfg.spin_ns >= 0) return s.set(opt::spin_ns, static_cast<int>(cfg.spin_ns));
   return {};
 }

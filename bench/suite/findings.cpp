@@ -188,7 +188,8 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
   }
   for (std::size_t row = 0; row < plan.size(); ++row) {
     const measurement& m = plan[row];
-    if (m.who != impl::shoal || m.what != metric::thr || !m.cfg.procs || m.key.rfind("shoal.shm.", 0) != 0 || m.udp)
+    if (m.who != impl::shoal || m.what != metric::thr || !m.cfg.procs || m.key.rfind("shoal.shm.", 0) != 0 || m.udp ||
+        m.cfg.api != thr_api::message)
       continue;
     const std::uint64_t size = m.cfg.size;
     if (const auto zmq = find_row(plan, "libzmq.ipc.thr." + std::to_string(size))) {
@@ -208,9 +209,13 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
       finding f = ratio(row, "shm MB/s / memcpy 1 MiB MB/s at 1 MiB", "x memcpy");
       per_round(f, plan, {row, *memcpy_1m}, [&](std::size_t r) { return mbps(row, r) / mbps(*memcpy_1m, r); });
       out.push_back(at_least(f, 0.5, ">= 0.5"));
-      // ZERO-COPY FINDING (reserved): "shm zero-copy MB/s / memcpy 1 MiB MB/s" on the zero-copy
-      // 1 MiB row (measurement.cpp, make_plan), once that row exists.
     }
+  }
+
+  if (const auto zc = find_row(plan, "shoal.shm.thr.zero_copy.1048576"); zc && memcpy_1m) {
+    finding f = ratio(*zc, "shm zero-copy MB/s / memcpy 1 MiB MB/s at 1 MiB", "x memcpy");
+    per_round(f, plan, {*zc, *memcpy_1m}, [&](std::size_t r) { return mbps(*zc, r) / mbps(*memcpy_1m, r); });
+    out.push_back(at_least(f, 0.8, ">= 0.8"));
   }
 
   // --- the SPSC ring limit, idle gaps, pyzmq (no targets) ---

@@ -29,6 +29,7 @@ namespace {
 constexpr const char* section_threads = "two threads of one process (inproc://)";
 constexpr std::int64_t sleeping_gap_ns = 20'000;
 constexpr const char* section_procs = "two processes (fork; shm:// and libzmq ipc://)";
+constexpr std::uint64_t zero_copy_size = 1048576;  // the zero-copy row: shm:// at 1 MiB
 constexpr const char* section_patterns =
     "socket patterns, threads of one process (shoal inproc:// and shm://, libzmq inproc:// and ipc://)";
 
@@ -420,10 +421,17 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
   for (const std::uint64_t size : o.proc_sizes) {
     plan.push_back(make_procs(impl::shoal, metric::thr, base, size, proc_count_for(o, size)));
   }
-  // ZERO-COPY ROW (reserved, not implemented): when the loan/commit + recv_view API lands, add
-  // "shoal shm PUSH/PULL 1 MiB zero-copy" here — make_procs(impl::shoal, metric::thr, ...) with
-  // a run_config flag that makes the harness send with loan/commit and receive with recv_view —
-  // and its finding next to "shoal shm MB/s / memcpy 1 MiB MB/s" in findings.cpp.
+  // The zero-copy API at 1 MiB: the sender loans a record and writes it in place, the receiver
+  // reads it in place (recv_view). A loan must fit in one record (half the ring), so this run
+  // sizes its rings by the HWM: 0 gives the largest ring (4 MiB, loans up to 2 MiB).
+  if (std::find(o.proc_sizes.begin(), o.proc_sizes.end(), zero_copy_size) != o.proc_sizes.end()) {
+    run_config zc = base;
+    zc.api = thr_api::zero_copy;
+    zc.hwm = 0;
+    plan.push_back(make_procs(impl::shoal, metric::thr, zc, zero_copy_size, proc_count_for(o, zero_copy_size)));
+    plan.back().key = "shoal.shm.thr.zero_copy." + std::to_string(zero_copy_size);
+    plan.back().label += " zero-copy";
+  }
   if (o.libzmq) {
     for (const std::uint64_t size : o.zmq_ipc_sizes) {
       plan.push_back(make_procs(impl::libzmq, metric::thr, base, size, proc_count_for(o, size)));

@@ -150,6 +150,8 @@ json_object measurement_json(const measurement& m) {
   if (m.who == impl::shoal) {
     o.add("wait", std::string(to_string(m.cfg.wait)));
     if (m.cfg.spin_ns >= 0) o.add("spin_ns", m.cfg.spin_ns);
+    if (m.what == metric::thr) o.add("api", to_string(m.cfg.api));
+    if (m.cfg.hwm >= 0) o.add("hwm", m.cfg.hwm);
   }
   if (m.cfg.gap_ns > 0) o.add("gap_ns", m.cfg.gap_ns);
   o.add("count", m.cfg.count).add("warmup", m.cfg.warmup);

@@ -14,6 +14,7 @@ namespace {
 constexpr std::uint64_t max_size = std::uint64_t{1} << 30;  // 1 GiB per message
 constexpr std::uint64_t max_lat_count = 100'000'000;        // 16 bytes of samples each
 constexpr std::uint64_t max_thr_count = 100'000'000'000;
+constexpr std::uint64_t max_hwm = 1U << 30;  // opt::sndhwm is an int
 constexpr std::uint64_t default_warmup_cap = 100'000;
 
 std::string quoted(std::string_view what, std::string_view value) {
@@ -63,6 +64,12 @@ std::string apply(cli_options& o, std::string_view name, std::string_view value,
     const auto w = bench::parse_wait(value);
     if (!w) return quoted(name, value).append(": expected spin, spin_yield or block");
     o.run.wait = *w;
+    return {};
+  }
+  if (name == "--hwm") {
+    const auto n = bench::parse_u64(value);
+    if (!n || *n > max_hwm) return quoted(name, value).append(": expected an integer from 0 to ").append(std::to_string(max_hwm));
+    o.run.hwm = static_cast<int>(*n);
     return {};
   }
   if (name == "--api") {
@@ -131,7 +138,7 @@ std::optional<cli_options> parse_cli(int argc, char** argv, std::string& error) 
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     } else if (name == "--size" || name == "--count" || name == "--warmup" || name == "--cpus" || name == "--wait" ||
-               name == "--api") {
+               name == "--api" || name == "--hwm") {
       if (i + 1 >= argc) {
         error = std::string(name).append(" needs a value");
         return std::nullopt;
@@ -163,14 +170,18 @@ std::optional<cli_options> parse_cli(int argc, char** argv, std::string& error) 
 
 const char* usage() noexcept {
   return "usage: shoal <command> [arguments]\n"
-         "  lat <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--procs] [--json]\n"
+         "  lat <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--hwm N] [--procs] [--json]\n"
          "      PAIR ping-pong between two pinned threads; prints round-trip percentiles.\n"
          "      Defaults: --size 64 --count 100000, warm-up count/10 (at most 100000).\n"
-         "  thr <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--api A] [--procs] [--json]\n"
+         "  thr <endpoint> [--size B] [--count N] [--warmup N] [--cpus A,B] [--wait W] [--api A] [--hwm N] [--procs]\n"
+         "      [--json]\n"
          "      PUSH/PULL one-way throughput between two pinned threads (MB = 10^6 bytes).\n"
          "      --api: message (default: a fresh message each), bytes (copied from a buffer), or\n"
          "      zero-copy (loan/commit, written from that buffer; recv_view, one word read).\n"
          "      Defaults: --size 64 --count 1000000, warm-up count/10 (at most 100000).\n"
+         "      --hwm: opt::sndhwm and rcvhwm of both sockets (default 1000; 0 = none). It sizes an\n"
+         "      shm:// ring too (128 B a message, 256 KiB to 4 MiB; 0: 4 MiB), and a zero-copy loan\n"
+         "      over shm:// must fit half the ring: --hwm 0 for loans up to 2 MiB.\n"
          "  topo [--app-cpus LIST] [--threads N] [--json] ...   the machine and shoal's NUMA placement plan\n"
          "      (shoal topo --help lists its options)\n"
          "  version   prints the version and the transports compiled in\n"

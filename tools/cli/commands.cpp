@@ -20,6 +20,7 @@ bench::json_object echo_fields(const char* command, const bench::run_config& r) 
   o.add("command", command).add("endpoint", r.endpoint).add("size", r.size).add("count", r.count);
   o.add("warmup", r.warmup).add_array("cpus", {std::to_string(r.cpu_a), std::to_string(r.cpu_b)});
   o.add("wait", std::string(to_string(r.wait))).add("procs", r.procs);
+  if (r.hwm >= 0) o.add("hwm", r.hwm);
   return o;
 }
 
@@ -28,6 +29,7 @@ void print_header(const char* command, const bench::run_config& r, const char* u
               r.endpoint.c_str(), r.size, static_cast<unsigned long long>(r.count), unit,
               static_cast<unsigned long long>(r.warmup), r.cpu_a, r.cpu_b, r.procs ? "processes" : "threads",
               std::string(to_string(r.wait)).c_str());
+  if (r.hwm >= 0) std::printf("hwm %d\n", r.hwm);
 }
 
 }  // namespace
