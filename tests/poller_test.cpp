@@ -377,9 +377,11 @@ TEST(SocketFdShm, AnotherProcessMakesItReadable) {
 
 // --- poller ---------------------------------------------------------------------------------
 
+#if !defined(SHOAL_SANITIZER)
 // Allocations made by this thread while counting (operator new is replaced below).
 thread_local bool counting_allocations = false;
 thread_local long allocations = 0;
+#endif
 
 // Whether `pull`'s event fd is armed: a poller (or anyone) waiting on it is about to sleep or
 // asleep, so a send now exercises the wake-up through the fd.
@@ -574,10 +576,10 @@ TEST_P(Poller, ContextShutdownEndsAWait) {
   EXPECT_EQ(r.error(), make_error_code(errc::term));
 }
 
+// Allocations are counted by replacing operator new, which sanitizer runtimes do themselves: the
+// test exists in the release build only (CI runs that one too), rather than being skipped.
+#if !defined(SHOAL_SANITIZER)
 TEST_P(Poller, SteadyStateWaitsDoNotAllocate) {
-#if defined(SHOAL_SANITIZER)
-  GTEST_SKIP() << "allocations are counted by replacing operator new, which sanitizers do themselves";
-#endif
   poller p;
   pipe_fds pf;
   ASSERT_FALSE(p.add(pull_, pollin));
@@ -600,6 +602,7 @@ TEST_P(Poller, SteadyStateWaitsDoNotAllocate) {
   EXPECT_EQ(idle->size(), 2U);
   EXPECT_EQ(slept->size(), 1U);
 }
+#endif
 
 TEST_P(Poller, ItemsAreCheckedWhenAdded) {
   poller p;
