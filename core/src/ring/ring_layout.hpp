@@ -44,14 +44,16 @@
 // runs at the cache-line ping-pong limit where a packed layout with a zero "terminator" written
 // after each record (the first design) cost one extra line per hop.
 //
-// Large records (large_record bytes and up): the consumer clears only a large record's first
-// line, not the lines inside it, which it may never have read (a zero-copy view reads one word of
-// a 1 MiB frame; clearing each line would pull all 16,384 of them across). So the invariant
-// above holds for every free line except those that were inside a large record. The producer
-// remembers those lines (a private bit per line of the data area, set when it writes a large
-// record) and, before it publishes a record whose end falls on one, zeroes that line's first
-// word, so the consumer's next look finds zero there, never stale payload. Only that one line
-// matters: a record's own lines are overwritten, and the consumer looks nowhere else.
+// Large records (large_record bytes and up) viewed in place: a consumer that did not copy a
+// large record out (a zero-copy view reads what it likes of it, one word of a 1 MiB frame, say)
+// clears only its first line, not the lines inside it: clearing each would pull all 16,384 lines
+// of a 1 MiB record across. (One that copied the payload out has those lines in its cache and
+// clears them all, which measured faster on that path.) So the invariant above holds for every
+// free line except some that were inside a large record. The producer remembers those lines (a
+// private bit per line of the data area, set when it writes a large record) and, before it
+// publishes a record whose end falls on one, zeroes that line's first word, so the consumer's
+// next look finds zero there, never stale payload. Only that one line matters: a record's own
+// lines are overwritten, and the consumer looks nowhere else.
 //
 // Multipart atomicity: the header of a message's first frame is stored only when its last frame
 // is written, so the consumer sees all frames of a message or none; abandoning an unfinished

@@ -451,11 +451,12 @@ class reader {
   }
 
   // Consumes the record returned by the last successful peek(). Returns true when it published
-  // the position (the caller may then wake a producer waiting for room).
-  bool consume() noexcept {
-    if (cur_ >= large_record) [[unlikely]] {
-      // A large record: clear what is due up to its first line now, and never its inner lines
-      // (ring_layout.hpp, "Large records"), which this consumer may not even have read.
+  // the position (the caller may then wake a producer waiting for room). `read_inside`: the
+  // caller read the record's payload (its lines are in this cache, clearing them is cheap);
+  // false for a large record viewed in place and barely read, whose inner lines are then left
+  // as they are (ring_layout.hpp, "Large records").
+  bool consume(bool read_inside = true) noexcept {
+    if (!read_inside && cur_ >= large_record) [[unlikely]] {
       clear_line_starts(head_ + cache_line);
       zero_pos_ = head_ + cur_;
     }
