@@ -158,8 +158,17 @@ bool receiver::pump_locked(int budget) noexcept {
       msgs[k].msg_hdr.msg_name = &from[k];
       msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
     }
-    const int n =
-        static_cast<int>(sys::retry_eintr([&] { return ::recvmmsg(fd_, msgs.data(), batch, MSG_DONTWAIT, nullptr); }));
+    int n = 0;
+    if (batch_next_) {
+      n = static_cast<int>(sys::retry_eintr([&] { return ::recvmmsg(fd_, msgs.data(), batch, MSG_DONTWAIT, nullptr); }));
+    } else {
+      const auto got = sys::retry_eintr([&] { return ::recvmsg(fd_, &msgs[0].msg_hdr, MSG_DONTWAIT); });
+      if (got >= 0) {
+        msgs[0].msg_len = static_cast<unsigned>(got);
+        n = 1;
+      }
+    }
+    batch_next_ = n > 0;
     if (n <= 0) break;
     any = true;
     const std::int64_t now = sys::now_ns();
@@ -173,7 +182,7 @@ bool receiver::pump_locked(int budget) noexcept {
       inject_locked(std::span<const std::byte>(bufs_.data() + k * buf_size, msgs[k].msg_len), from[k], now);
     }
     budget -= n;
-    if (n < batch) break;
+    if (n < batch) break;  // (after a single read the next call asks for a batch)
   }
   return any;
 }

@@ -125,6 +125,10 @@ class receiver : public std::enable_shared_from_this<receiver> {
 
   // mu_ held.
   bool pump_locked(int budget) noexcept;  // true when it read anything
+  // The last read found datagrams: the next one asks for a batch (recvmmsg). Otherwise it asks
+  // for one (recvmsg): a recvmmsg that gets one datagram goes on to look for a second, which on
+  // a round trip's path costs as much again as the read itself.
+  bool batch_next_ = false;
   void inject_locked(std::span<const std::byte> bytes, const sockaddr_in& from, std::int64_t now) noexcept;
   void ingest_locked(std::span<const std::byte> bytes, const sockaddr_in& from, std::int64_t now) noexcept;
   stream* find_stream_locked(const datagram& d, const sockaddr_in& from, std::int64_t now) noexcept;
