@@ -595,7 +595,8 @@ TEST(Ring, StaleInnerLinesOfLargeRecordsAreNeverReadAsRecords) {
   t.read_inside = false;
   const std::uint64_t fake = make_header(5, record_type::data, 0);
   std::string big(4000, '\0');
-  for (std::size_t i = 0; i + sizeof fake <= big.size(); i += sizeof fake) std::memcpy(big.data() + i, &fake, sizeof fake);
+  for (std::size_t i = 0; i + sizeof fake <= big.size(); i += sizeof fake)
+    std::memcpy(big.data() + i, &fake, sizeof fake);
   ASSERT_GE(record_bytes(big.size()), large_record);
   std::uint64_t seq = 0;
   std::uint64_t expect = 0;

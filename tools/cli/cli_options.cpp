@@ -68,7 +68,8 @@ std::string apply(cli_options& o, std::string_view name, std::string_view value,
   }
   if (name == "--hwm") {
     const auto n = bench::parse_u64(value);
-    if (!n || *n > max_hwm) return quoted(name, value).append(": expected an integer from 0 to ").append(std::to_string(max_hwm));
+    if (!n || *n > max_hwm)
+      return quoted(name, value).append(": expected an integer from 0 to ").append(std::to_string(max_hwm));
     o.run.hwm = static_cast<int>(*n);
     return {};
   }

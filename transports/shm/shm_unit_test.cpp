@@ -107,7 +107,7 @@ struct corruption {
   const char* what;
   std::function<void(image&)> apply;
   std::uint64_t bytes;  // the size validated (0: the image's)
-  std::string words;     // expected in the reason
+  std::string words;    // expected in the reason
 };
 
 TEST(ShmSegment, ValidationRefusesEveryCorruption) {

@@ -160,7 +160,8 @@ bool receiver::pump_locked(int budget) noexcept {
     }
     int n = 0;
     if (batch_next_) {
-      n = static_cast<int>(sys::retry_eintr([&] { return ::recvmmsg(fd_, msgs.data(), batch, MSG_DONTWAIT, nullptr); }));
+      n = static_cast<int>(
+          sys::retry_eintr([&] { return ::recvmmsg(fd_, msgs.data(), batch, MSG_DONTWAIT, nullptr); }));
     } else {
       const auto got = sys::retry_eintr([&] { return ::recvmsg(fd_, &msgs[0].msg_hdr, MSG_DONTWAIT); });
       if (got >= 0) {

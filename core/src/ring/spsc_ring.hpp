@@ -383,7 +383,7 @@ class writer {
   state state_ = state::idle;
   std::uint64_t open_start_ = 0;
   std::uint64_t open_header_ = 0;
-  std::uint64_t open_bytes_ = 0;  // record bytes of the held-back message so far
+  std::uint64_t open_bytes_ = 0;            // record bytes of the held-back message so far
   std::unique_ptr<std::uint64_t[]> dirty_;  // lines holding stale payload of a large record
 };
 
@@ -494,16 +494,6 @@ class reader {
 
   [[nodiscard]] std::uint64_t position() const noexcept { return head_; }
 
- private:
-  // Zeroes the first word of every line from zero_pos_ up to `to` (the free-region invariant).
-  void clear_line_starts(std::uint64_t to) noexcept {
-    for (; zero_pos_ < to; zero_pos_ += cache_line) {
-      detail::word(base_, zero_pos_ & mask_).store(0, std::memory_order_relaxed);
-    }
-  }
-
- public:
-
   // Sums the payload lengths of the message at the read position without consuming anything.
   // For a held-back message (data records, all committed together: ring_layout.hpp); false when
   // the records there do not form one, which only a broken or hostile producer writes.
@@ -542,6 +532,13 @@ class reader {
   }
 
  private:
+  // Zeroes the first word of every line from zero_pos_ up to `to` (the free-region invariant).
+  void clear_line_starts(std::uint64_t to) noexcept {
+    for (; zero_pos_ < to; zero_pos_ += cache_line) {
+      detail::word(base_, zero_pos_ & mask_).store(0, std::memory_order_relaxed);
+    }
+  }
+
   std::byte* base_ = nullptr;
   std::uint64_t mask_ = 0;
   std::uint64_t capacity_ = 0;
