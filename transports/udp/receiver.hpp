@@ -10,9 +10,10 @@
 // together with the partial message it cut; the stream continues with the next whole message.
 // Subscriptions are not sent anywhere: the SUB filters what it receives.
 // Threading: read()/readable()/prepare_wait()/close() on the socket's thread, which reads the
-// UDP socket itself (recvmmsg, no I/O thread on the data path). The context's reactor runs the
-// NAK timer and, while the socket's thread does not read, drains the socket so that NAKs go out
-// and repairs come in; it also wakes the socket's thread (EPOLLIN, armed by prepare_wait()).
+// UDP socket itself (recvmsg, or recvmmsg once datagrams come in batches; no I/O thread on the
+// data path). The context's reactor runs the NAK timer and, while the socket's thread does not
+// read, drains the socket so that NAKs go out and repairs come in; it also wakes the socket's
+// thread (EPOLLIN, armed by prepare_wait()).
 // Both take mu_; lock order: reactor guard, then mu_ (the socket's thread never calls the
 // reactor while holding mu_). The reactor only try_locks mu_: a socket's thread that streams
 // holds it almost all the time, so when the timer finds it taken it sets service_ and the
