@@ -138,6 +138,24 @@ def test_thr_procs(binary):
         check(abs(obj["mb_per_s"] - expect_mb) <= 1e-6 * expect_mb, f"{label}: mb_per_s {obj['mb_per_s']} != {expect_mb}")
 
 
+def test_zero_copy_hwm(binary):
+    # A 1 MiB loan over shm:// needs the large ring that --hwm 0 gives; with the default HWM the
+    # ring is 256 KiB and the loan is refused with a message that says what to do.
+    size = 1048576
+    label = "thr --procs --api zero-copy --hwm 0 --size 1 MiB"
+    endpoint = shm_endpoint("zc")
+    args = ["thr", endpoint, "--procs", "--size", str(size), "--count", "200", "--api", "zero-copy", "--hwm", "0",
+            "--json"]
+    obj = one_json_object(label, *run(binary, args))
+    if obj is not None and has_fields(label, obj, ["msgs_per_s", "api", "hwm", "size"]):
+        check(obj["api"] == "zero-copy" and obj["hwm"] == 0 and obj["size"] == size, f"{label}: echo {obj}")
+        check(obj["msgs_per_s"] > 0, f"{label}: msgs_per_s {obj['msgs_per_s']}")
+    rc, out, err = run(binary, ["thr", shm_endpoint("zc-default"), "--procs", "--size", str(size), "--count", "20",
+                                "--api", "zero-copy"])
+    check(rc == 1, f"1 MiB zero-copy with the default HWM: exit {rc}, expected 1 (a failed run)")
+    check("HWM" in err, f"1 MiB zero-copy with the default HWM: the error does not say to raise the HWM: {err!r}")
+
+
 def net_endpoints(what):
     # tcp: a port the kernel picks (the peer learns the real one); ipc: an abstract name and a
     # socket file, both carrying this test's pid.
@@ -241,6 +259,9 @@ BAD = [
     (["lat", "inproc://t", "--wait", "sometimes"], "unknown wait strategy"),
     (["thr", "inproc://t", "--api", "telepathy"], "unknown api"),
     (["lat", "inproc://t", "--api", "zero-copy"], "api for lat"),
+    (["thr", "inproc://t", "--hwm", "many"], "non-numeric hwm"),
+    (["thr", "inproc://t", "--hwm", "-1"], "negative hwm"),
+    (["lat", "inproc://t", "--hwm", "2000000000"], "hwm over the limit"),
     (["lat", "nosuch://t", "--count", "10"], "unknown transport scheme"),
     (["thr", "inproc-without-scheme", "--count", "10"], "malformed endpoint"),
     (["lat", "inproc://t", "--procs"], "inproc cannot cross processes"),
@@ -267,7 +288,8 @@ def main():
         print("usage: test_cli.py <path to the shoal binary>", file=sys.stderr)
         return 2
     binary = sys.argv[1]
-    for test in (test_lat, test_thr, test_thr_apis, test_lat_procs, test_thr_procs, test_procs_failures, test_net,
+    for test in (test_lat, test_thr, test_thr_apis, test_lat_procs, test_thr_procs, test_zero_copy_hwm,
+                 test_procs_failures, test_net,
                  test_text_and_info, test_bad_arguments):
         test(binary)
     for f in failures:
