@@ -108,7 +108,7 @@ inline constexpr std::uint64_t fragment_prefix = sizeof(std::uint64_t);
 
 inline constexpr std::size_t header_size = 8;
 // A record this long or longer is large (see "Large records" above): 8 lines.
-inline constexpr std::uint64_t large_record = 8 * 64;
+inline constexpr std::uint64_t large_record = std::uint64_t{8} * 64;
 inline constexpr std::size_t record_align = cache_line;  // every record starts on a line
 
 [[nodiscard]] constexpr std::uint64_t align_record(std::uint64_t n) noexcept {
