@@ -48,7 +48,7 @@
 namespace shoal::detail::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x4745534c414f4853ULL;  // "SHOALSEG" read little-endian
-// 2: a large record's inner lines are cleared by the producer, not the consumer (ring_layout.hpp)
+// 2: the inner lines of a large record viewed in place are cleared by the producer (ring_layout.hpp)
 inline constexpr std::uint32_t segment_version = 2;
 inline constexpr std::uint64_t data_start = 4096;
 inline constexpr std::uint64_t max_capacity = std::uint64_t{1} << 30;

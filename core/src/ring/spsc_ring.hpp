@@ -289,9 +289,10 @@ class writer {
   // Before the record ending at `end` (rec bytes long) is published: the line at `end`, where the
   // consumer looks next, must hold zero or a header. It holds stale payload only when a large
   // record of an earlier lap had it inside (its bit is set): then zero it here. (That record was
-  // consumed, or this record would not have fitted, and the consumer never touches a large
-  // record's inner lines, so the line is free.) Then the inner lines of this record, if it is a
-  // large one, are marked: the consumer leaves them as they are.
+  // consumed, or this record would not have fitted; its inner lines the consumer either cleared
+  // before publishing its position or, for a record viewed in place, never touches: the line is
+  // free.) Then the inner lines of this record, if it is a large one, are marked: the consumer may
+  // leave them as they are.
   void prepare_end(std::uint64_t end, std::uint64_t rec) noexcept {
     const std::uint64_t line = (end & mask_) / cache_line;
     std::uint64_t& w = dirty_[line / 64];
