@@ -24,15 +24,22 @@ reactor::~reactor() {
   if (thread_.joinable()) thread_.join();
   // Handlers and timers still registered may own objects whose destructors call back into the
   // reactor (remove, cancel): destroy them outside the maps, which stay valid and empty.
-  std::unordered_map<std::uint64_t, watch> watches;
-  std::multimap<std::int64_t, timer> timers;
-  {
-    auto g = guard();
-    watches.swap(watches_);
-    timers.swap(timers_);
+  // Destroying them may post more (refused now): repeat until nothing is left.
+  for (;;) {
+    std::unordered_map<std::uint64_t, watch> watches;
+    std::multimap<std::int64_t, timer> timers;
+    std::vector<timer_fn> refused;
+    {
+      auto g = guard();
+      watches.swap(watches_);
+      timers.swap(timers_);
+      refused.swap(refused_);
+    }
+    if (watches.empty() && timers.empty() && refused.empty()) break;
+    watches.clear();
+    timers.clear();
+    refused.clear();
   }
-  watches.clear();
-  timers.clear();
   sys::close_fd(epfd_);
   sys::close_fd(evfd_);
 }
@@ -92,7 +99,12 @@ void reactor::remove(std::uint64_t token) noexcept {
 
 std::uint64_t reactor::after(std::int64_t delay_ns, timer_fn f) {
   auto g = guard();
-  if (stop_.load(std::memory_order_relaxed)) return 0;  // going away: nothing runs any more
+  if (stop_.load(std::memory_order_relaxed)) {
+    // Going away: nothing runs any more. f may hold the last reference to the object whose
+    // handler is calling: keep it until the destructor, after the handler has returned.
+    refused_.push_back(std::move(f));
+    return 0;
+  }
   start_locked();
   const std::uint64_t id = next_token_++;
   const auto it = timers_.emplace(sys::now_ns() + delay_ns, timer{id, std::make_shared<timer_fn>(std::move(f))});

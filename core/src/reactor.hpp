@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 struct epoll_event;
 
@@ -39,7 +40,9 @@ class reactor {
   // Stops watching (the fd itself is the caller's to close).
   void remove(std::uint64_t token) noexcept;
 
-  // Runs f on the reactor thread after delay_ns (0: as soon as possible). Returns its id.
+  // Runs f on the reactor thread after delay_ns (0: as soon as possible). Returns its id, or 0
+  // when the reactor is stopping: f never runs then, and what it captures is destroyed by the
+  // destructor, not inside this call (callers post "drop this later" from the object's own handler).
   std::uint64_t after(std::int64_t delay_ns, timer_fn f);
   void cancel(std::uint64_t timer_id) noexcept;
 
@@ -81,6 +84,7 @@ class reactor {
   std::uint64_t next_token_ = 1;
   std::unordered_map<std::uint64_t, watch> watches_;
   std::multimap<std::int64_t, timer> timers_;  // by deadline (CLOCK_MONOTONIC ns)
+  std::vector<timer_fn> refused_;              // after() while stopping: destroyed by ~reactor
 };
 
 }  // namespace shoal::detail

@@ -155,7 +155,9 @@ zmtp_conn::~zmtp_conn() {
 }
 
 void zmtp_conn::release_self() noexcept {
-  // Not here, maybe inside one of its own handlers: a timer drops the last reference later.
+  // Not here, maybe inside one of its own handlers: a timer drops the last reference later. With
+  // the reactor stopping, after() keeps nothing and the object may die before this returns: callers
+  // hold no lock of its own and touch nothing of it afterwards.
   if (!self_) return;
   auto keep = std::move(self_);
   (void)r_.after(0, [keep] {});
@@ -678,9 +680,14 @@ void zmtp_conn::on_events(std::uint32_t ev) noexcept {
     want_out_ = false;
     const bool freed = flush();
     if (freed) notify_owner();
-    std::lock_guard lock(mu_);
-    if (closing_ && (flushed_ >= committed_ || write_failed_)) {
-      // Lingering, and everything went out (or cannot): done.
+    bool done = false;
+    {
+      std::lock_guard lock(mu_);
+      done = closing_ && (flushed_ >= committed_ || write_failed_);
+    }
+    if (done) {
+      // Lingering, and everything went out (or cannot): done. No lock may be held here: with the
+      // reactor stopping, release_self() can destroy this object before it returns.
       finish();
       release_self();
       return;
