@@ -19,12 +19,20 @@ inline constexpr std::int64_t hb_min_ns = 2'000'000;
 inline constexpr std::int64_t hb_max_ns = 100'000'000;
 // A receiver waits a random time in [0, nak_backoff_ns) before NAKing a new gap (so that many
 // receivers missing the same datagram do not all NAK at once, and one repair serves them all),
-// then repeats every nak_repeat_ns (plus up to a backoff) while the gap stays open, at most
-// nak_max_tries times (over a second) before it declares the gap lost: the publisher may be
-// slow to answer, but a gap it can no longer repair is usually announced by its trail first.
+// then NAKs again while the gap stays open, nak_repeat_ns (plus up to a backoff) after the first
+// NAK and twice as long after each next one, up to nak_repeat_max_ns: a receiver that is slow to
+// read its repairs (their datagrams wait in its socket buffer) does not ask for them again and
+// again, flooding that buffer with copies until the ones it needs are dropped. A gap the
+// publisher's trail passes is lost at once. Otherwise it is declared lost only after
+// nak_give_up_ns without a repair of any part of it (the publisher keeps datagrams for
+// recovery_ivl, 10 s by default, and it or its host may be starved of CPU for a while), or
+// after nak_silent_give_up_ns without any datagram of its session (a live publisher sends a
+// heartbeat at least every hb_max_ns: it is gone).
 inline constexpr std::int64_t nak_backoff_ns = 500'000;
 inline constexpr std::int64_t nak_repeat_ns = 3'000'000;
-inline constexpr int nak_max_tries = 400;
+inline constexpr std::int64_t nak_repeat_max_ns = 100'000'000;
+inline constexpr std::int64_t nak_give_up_ns = 10'000'000'000;
+inline constexpr std::int64_t nak_silent_give_up_ns = 2'000'000'000;
 // The publisher repairs a datagram at most once per this long (NAKs of many receivers for the
 // same loss arrive together; one multicast repair answers all of them).
 inline constexpr std::int64_t repair_holdoff_ns = 300'000;

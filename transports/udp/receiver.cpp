@@ -271,7 +271,7 @@ void receiver::see_up_to_locked(stream& s, std::uint64_t end, std::int64_t now) 
   if (end <= s.highest) return;
   try {
     const std::int64_t due = now + backoff_ns();
-    s.gaps.emplace(s.highest, gap{end, due, 0});
+    s.gaps.emplace(s.highest, gap{end, due, now, nak_repeat_ns});
     nak_due_ns_ = std::min(nak_due_ns_, due);
   } catch (...) {
     // Without room to track the gap, it cannot be repaired: lost.
@@ -280,7 +280,7 @@ void receiver::see_up_to_locked(stream& s, std::uint64_t end, std::int64_t now) 
   s.highest = end;
 }
 
-bool receiver::fill_locked(stream& s, std::uint64_t seq) noexcept {
+bool receiver::fill_locked(stream& s, std::uint64_t seq, std::int64_t now) noexcept {
   auto it = s.gaps.upper_bound(seq);
   if (it == s.gaps.begin()) return false;
   --it;
@@ -289,8 +289,10 @@ bool receiver::fill_locked(stream& s, std::uint64_t seq) noexcept {
   const gap g = it->second;
   s.gaps.erase(it);
   try {
-    if (first < seq) s.gaps.emplace(first, gap{seq, g.due_ns, g.tries});
-    if (seq + 1 < g.end) s.gaps.emplace(seq + 1, gap{g.end, g.due_ns, g.tries});
+    // A repair came: the publisher is answering, so the rest restarts the give-up clock (its
+    // repairs may be in flight behind this one) but keeps its NAK spacing.
+    if (first < seq) s.gaps.emplace(first, gap{seq, g.due_ns, now, g.step_ns});
+    if (seq + 1 < g.end) s.gaps.emplace(seq + 1, gap{g.end, g.due_ns, now, g.step_ns});
   } catch (...) {
     s.floor = std::max(s.floor, g.end);
   }
@@ -306,7 +308,7 @@ void receiver::on_data_locked(stream& s, const datagram& d, std::int64_t now) no
   if (seq >= s.highest) {
     see_up_to_locked(s, seq, now);
     s.highest = seq + 1;
-  } else if (!fill_locked(s, seq)) {
+  } else if (!fill_locked(s, seq, now)) {
     ++stats_.duplicates;  // held already
     return;
   }
@@ -439,9 +441,11 @@ std::int64_t receiver::backoff_ns() noexcept {
 
 void receiver::naks_locked(stream& s, std::int64_t now) noexcept {
   std::uint64_t give_up = 0;
+  // Not even a heartbeat for this long: the publisher is gone (or cut off), no repair will come.
+  const bool silent = now - s.last_rx_ns >= nak_silent_give_up_ns;
   for (auto& [first, g] : s.gaps) {
     if (g.due_ns > now) continue;
-    if (g.tries >= nak_max_tries) {
+    if (now - g.since_ns >= nak_give_up_ns || silent) {
       give_up = std::max(give_up, g.end);
       continue;
     }
@@ -453,8 +457,8 @@ void receiver::naks_locked(stream& s, std::int64_t now) noexcept {
                       sizeof s.source);
     });
     ++stats_.naks;
-    ++g.tries;
-    g.due_ns = now + nak_repeat_ns + backoff_ns();
+    g.due_ns = now + g.step_ns + backoff_ns();
+    g.step_ns = std::min(g.step_ns * 2, nak_repeat_max_ns);
   }
   if (give_up != 0) {
     lose_locked(s, give_up);

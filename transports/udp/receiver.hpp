@@ -95,7 +95,8 @@ class receiver : public std::enable_shared_from_this<receiver> {
   struct gap {
     std::uint64_t end = 0;  // [first (the map key), end) are missing
     std::int64_t due_ns = 0;
-    int tries = 0;
+    std::int64_t since_ns = 0;  // open (or last repaired in part) since: the give-up clock
+    std::int64_t step_ns = 0;   // the wait before the next NAK after this one (doubling)
   };
   struct stream {
     std::uint64_t session = 0;
@@ -135,7 +136,7 @@ class receiver : public std::enable_shared_from_this<receiver> {
   stream* find_stream_locked(const datagram& d, const sockaddr_in& from, std::int64_t now) noexcept;
   void on_data_locked(stream& s, const datagram& d, std::int64_t now) noexcept;
   void see_up_to_locked(stream& s, std::uint64_t end, std::int64_t now) noexcept;
-  bool fill_locked(stream& s, std::uint64_t seq) noexcept;  // false: seq was not missing
+  bool fill_locked(stream& s, std::uint64_t seq, std::int64_t now) noexcept;  // false: seq was not missing
   void process_locked(stream& s, std::uint8_t flags, std::span<const std::byte> payload) noexcept;
   void drain_locked(stream& s) noexcept;
   void lose_locked(stream& s, std::uint64_t upto) noexcept;

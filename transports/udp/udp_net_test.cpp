@@ -4,7 +4,8 @@
 // subscribers in this process, and subscriber processes (udp_peer, forked and exec'd into the
 // same namespace): loss, reordering and duplicates injected at the subscribers, a paused
 // subscriber, a late joiner, 64 KiB messages, multipart, garbage on the group port, two
-// publishers on one group.
+// publishers on one group; a publisher written by hand on a raw socket that is slow to repair, or
+// goes away with a gap open.
 // Threading: each test drives its sockets from the test thread, plus one receiving thread where
 // a publisher and a subscriber must run at once.
 #include <arpa/inet.h>
@@ -28,6 +29,7 @@
 #include "shoal/monitor.hpp"
 #include "shoal/shoal.hpp"
 #include "test_util.hpp"
+#include "wire.hpp"
 
 namespace shoal {
 namespace {
@@ -412,6 +414,157 @@ TEST(UdpNet, SubscriberPausedPastTheWindowReportsTheLossAndContinues) {
 
 // Three subscriber processes, 5% loss plus reordering (and some duplicates) each, every message
 // exactly once and in order.
+// A publisher written by hand on a raw UDP socket, speaking the wire format (wire.hpp), so a test
+// decides what it repairs and when: data datagrams of one-frame messages ('d' + 8-byte index),
+// heartbeats, repairs, and the NAKs subscribers send back to it.
+class fake_publisher {
+ public:
+  fake_publisher(const char* group, int port) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    EXPECT_GE(fd_, 0);
+    to_.sin_family = AF_INET;
+    to_.sin_port = htons(static_cast<std::uint16_t>(port));
+    inet_pton(AF_INET, group, &to_.sin_addr);
+  }
+  ~fake_publisher() { ::close(fd_); }
+  fake_publisher(const fake_publisher&) = delete;
+  fake_publisher& operator=(const fake_publisher&) = delete;
+
+  static constexpr std::uint64_t session = 0x5eed5eed5eedULL;
+  static constexpr std::uint64_t first_seq = 1000;
+
+  void data(std::uint64_t seq, detail::udp::type kind = detail::udp::type::data) {
+    std::array<std::byte, detail::udp::header_size + detail::udp::frame_header_size + 9> d{};
+    detail::udp::header h;
+    h.kind = kind;
+    h.session = session;
+    h.seq = seq;
+    h.trail = first_seq;
+    h.flags = detail::udp::flag_first | detail::udp::flag_last;
+    h.payload_size = detail::udp::frame_header_size + 9;
+    detail::udp::encode_header(h, d.data());
+    std::byte* p = d.data() + detail::udp::header_size;
+    p[0] = std::byte{0};  // no more frames
+    detail::udp::put32(p + 1, 9);
+    const std::string body = data_msg(seq - first_seq, 9);
+    std::memcpy(p + detail::udp::frame_header_size, body.data(), 9);
+    send(d.data(), d.size());
+  }
+  void heartbeat(std::uint64_t next) {
+    std::array<std::byte, detail::udp::header_size> d{};
+    send(d.data(), detail::udp::encode_heartbeat(session, next, first_seq, d.data()));
+  }
+  // NAKs that arrived since the last call; each must ask for `missing`.
+  int naks(std::uint64_t missing) {
+    int n = 0;
+    std::array<std::byte, 2048> buf{};
+    for (;;) {
+      const ssize_t r = ::recv(fd_, buf.data(), buf.size(), 0);
+      if (r < 0) return n;
+      detail::udp::datagram d;
+      EXPECT_EQ(detail::udp::parse(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(r)), d),
+                detail::udp::parse_status::ok);
+      EXPECT_EQ(d.h.kind, detail::udp::type::nak);
+      EXPECT_EQ(d.h.session, session);
+      EXPECT_LE(d.h.seq, missing);
+      EXPECT_GT(d.h.seq + d.nak_count, missing);
+      ++n;
+    }
+  }
+
+ private:
+  void send(const std::byte* p, std::size_t n) {
+    ASSERT_EQ(::sendto(fd_, p, n, 0, reinterpret_cast<const sockaddr*>(&to_), sizeof to_), static_cast<ssize_t>(n));
+  }
+  int fd_ = -1;
+  sockaddr_in to_{};
+};
+
+// Starts the fake publisher's session at a subscriber: its first datagram, until it arrives.
+void join(fake_publisher& pub, socket& sub) {
+  ASSERT_FALSE(sub.set(opt::rcvtimeo, 20ms));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    pub.data(fake_publisher::first_seq);
+    auto m = sub.recv();
+    if (m) {
+      ASSERT_EQ(index_of(m->view()), 0U);
+      return;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the subscriber never joined";
+  }
+}
+
+// A publisher that is slow to repair (it or its host starved of CPU, seconds behind) but still
+// heartbeats loses nothing: the subscriber keeps asking, less and less often, and takes the repair
+// when it comes.
+TEST(UdpNet, APublisherSlowToRepairLosesNothingAndNaksBackOff) {
+  context ctx;
+  auto sub = make_sub(ctx, endpoint(10, 40010));
+  fake_publisher pub("239.77.0.10", 40010);
+  join(pub, sub);
+  const std::uint64_t base = fake_publisher::first_seq;
+  for (std::uint64_t i = 1; i < 10; ++i) {
+    if (i != 3) pub.data(base + i);
+  }
+  ASSERT_FALSE(sub.set(opt::rcvtimeo, 5s));
+  for (std::uint64_t i = 1; i < 3; ++i) {
+    auto m = sub.recv();
+    ASSERT_TRUE(m) << m.error().message();
+    EXPECT_EQ(index_of(m->view()), i);
+  }
+  // Three seconds of heartbeats and no repair (more than twice the old give-up of ~1.3 s).
+  int naks = 0;
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until) {
+    pub.heartbeat(base + 10);
+    std::this_thread::sleep_for(50ms);
+    naks += pub.naks(base + 3);
+  }
+  // NAKs repeat at 3 ms, then twice as far apart each time up to 100 ms: about 35 in 3 s (a
+  // fixed 3 ms would be ~1000). Both bounds are far from what the schedule gives.
+  EXPECT_GE(naks, 5);
+  EXPECT_LE(naks, 150);
+  EXPECT_EQ(sub.counters().value().lost, 0U);
+  pub.data(base + 3, detail::udp::type::repair);
+  for (std::uint64_t i = 3; i < 10; ++i) {
+    auto m = sub.recv();
+    ASSERT_TRUE(m) << m.error().message();
+    EXPECT_EQ(index_of(m->view()), i);
+  }
+  EXPECT_EQ(sub.counters().value().lost, 0U);
+}
+
+// A publisher that goes away with a gap open: the subscriber declares the gap lost once the
+// session has been silent for two seconds, and delivers what came after it.
+TEST(UdpNet, APublisherGoneWithAGapOpenIsGivenUpAndLaterMessagesArrive) {
+  context ctx;
+  auto sub = make_sub(ctx, endpoint(11, 40011));
+  ASSERT_FALSE(sub.monitor("inproc://udp-gone", event::data_lost));
+  auto mon = ctx.socket(socket_type::pair).value();
+  ASSERT_FALSE(mon.connect("inproc://udp-gone"));
+  fake_publisher pub("239.77.0.11", 40011);
+  join(pub, sub);
+  const std::uint64_t base = fake_publisher::first_seq;
+  for (std::uint64_t i = 1; i < 6; ++i) {
+    if (i != 2) pub.data(base + i);
+  }
+  ASSERT_FALSE(sub.set(opt::rcvtimeo, 10s));
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t i : {1U, 3U, 4U, 5U}) {
+    auto m = sub.recv();
+    ASSERT_TRUE(m) << m.error().message();
+    EXPECT_EQ(index_of(m->view()), i);
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);  // not before the silence
+  EXPECT_EQ(sub.counters().value().lost, 1U);
+  ASSERT_FALSE(mon.set(opt::rcvtimeo, 2s));
+  const auto e = recv_monitor_event(mon);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->id, event::data_lost);
+  EXPECT_EQ(e->value, 1U);
+}
+
 TEST(UdpNet, ThreeSubscriberProcessesReceiveEveryMessageOnceInOrder) {
 #if defined(SHOAL_SANITIZER)
   const std::uint64_t n = 100'000;
