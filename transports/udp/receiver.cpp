@@ -145,6 +145,7 @@ void receiver::prepare_wait() noexcept {
 bool receiver::pump_locked(int budget) noexcept {
   if (fd_ < 0) return false;
   bool any = false;
+  drained_ = false;
   while (budget > 0 && !full_locked()) {
     std::array<mmsghdr, batch> msgs{};
     std::array<iovec, batch> iov{};
@@ -170,7 +171,10 @@ bool receiver::pump_locked(int budget) noexcept {
       }
     }
     batch_next_ = n > 0;
-    if (n <= 0) break;
+    if (n <= 0) {
+      drained_ = true;  // (or the socket failed: nothing more is coming from it either)
+      break;
+    }
     any = true;
     const std::int64_t now = sys::now_ns();
     for (int i = 0; i < n; ++i) {
@@ -439,10 +443,12 @@ std::int64_t receiver::backoff_ns() noexcept {
   return static_cast<std::int64_t>(z % static_cast<std::uint64_t>(nak_backoff_ns));
 }
 
-void receiver::naks_locked(stream& s, std::int64_t now) noexcept {
+void receiver::naks_locked(stream& s, std::int64_t now, bool drained) noexcept {
   std::uint64_t give_up = 0;
-  // Not even a heartbeat for this long: the publisher is gone (or cut off), no repair will come.
-  const bool silent = now - s.last_rx_ns >= nak_silent_give_up_ns;
+  // Not even a heartbeat for this long, with the socket read to the end: the publisher is gone
+  // (or cut off), no repair will come. (A subscriber that was itself starved of CPU has the
+  // heartbeats waiting in its socket: they are read first.)
+  const bool silent = drained && now - s.last_rx_ns >= nak_silent_give_up_ns;
   for (auto& [first, g] : s.gaps) {
     if (g.due_ns > now) continue;
     if (now - g.since_ns >= nak_give_up_ns || silent) {
@@ -506,6 +512,10 @@ void receiver::service_locked(std::int64_t now) noexcept {
     delayed_.erase(delayed_.begin());
     ingest_locked(d.bytes, d.from, now);
   }
+  // What waits in the socket goes in first, so that gaps and silence are judged on all that
+  // arrived. (Not when the queue is at its HWM: then nothing is read, and nobody is judged silent.)
+  (void)pump_locked(batch * 4);
+  const bool drained = drained_;
   nak_due_ns_ = INT64_MAX;
   for (auto it = streams_.begin(); it != streams_.end();) {
     stream& s = *it->second;
@@ -515,7 +525,7 @@ void receiver::service_locked(std::int64_t now) noexcept {
       it = streams_.erase(it);
       continue;
     }
-    naks_locked(s, now);
+    naks_locked(s, now, drained);
     for (const auto& [first, g] : s.gaps) nak_due_ns_ = std::min(nak_due_ns_, g.due_ns);
     ++it;
   }

@@ -131,6 +131,9 @@ class receiver : public std::enable_shared_from_this<receiver> {
   // for one (recvmsg): a recvmmsg that gets one datagram goes on to look for a second, which on
   // a round trip's path costs as much again as the read itself.
   bool batch_next_ = false;
+  // The last pump stopped because the socket was empty: everything that arrived is in, so a
+  // session that sent nothing for a while really is silent (not just unread).
+  bool drained_ = false;
   void inject_locked(std::span<const std::byte> bytes, const sockaddr_in& from, std::int64_t now) noexcept;
   void ingest_locked(std::span<const std::byte> bytes, const sockaddr_in& from, std::int64_t now) noexcept;
   stream* find_stream_locked(const datagram& d, const sockaddr_in& from, std::int64_t now) noexcept;
@@ -141,7 +144,7 @@ class receiver : public std::enable_shared_from_this<receiver> {
   void drain_locked(stream& s) noexcept;
   void lose_locked(stream& s, std::uint64_t upto) noexcept;
   void deliver_locked(std::span<const std::byte> msg) noexcept;
-  void naks_locked(stream& s, std::int64_t now) noexcept;
+  void naks_locked(stream& s, std::int64_t now, bool drained) noexcept;
   // The timer's work: NAKs due, held-back datagrams, silent sessions. Run by the reactor, or by
   // the socket's thread when the reactor found mu_ taken (service_).
   void service_locked(std::int64_t now) noexcept;
