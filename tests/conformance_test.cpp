@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <string>
@@ -112,6 +113,98 @@ TEST_P(Conformance, PullFairQueuesAcrossPushes) {
   EXPECT_EQ(rest["0"], 9);
   EXPECT_EQ(rest["1"], 9);
   EXPECT_EQ(rest["2"], 9);
+}
+
+// Single-frame messages between one sender and one receiver take the socket's direct path
+// (ring pipes); multipart frames, more peers and the rest take the pattern's. These check the
+// hand-overs between the two.
+TEST_P(Conformance, SingleAndMultipartMessagesInterleaveInOrderOverPair) {
+  auto a = make(socket_type::pair);
+  auto b = make(socket_type::pair);
+  ASSERT_FALSE(b.connect(bind_fresh(a)));
+  ASSERT_TRUE(wait_peers(b, 1));
+  constexpr int n = 300;
+  std::uint64_t bytes = 0;
+  for (int i = 0; i < n; ++i) {
+    const std::string k = std::to_string(i);
+    ASSERT_FALSE(b.send("one-" + k));
+    for (int f = 0; f < i % 4; ++f) {
+      const std::string part = "part" + std::to_string(f) + "-" + k;
+      ASSERT_FALSE(b.send(part, send_flags::more));
+      bytes += part.size();
+    }
+    ASSERT_FALSE(b.send("last-" + k));
+    bytes += 4 + k.size() + 5 + k.size();
+  }
+  for (int i = 0; i < n; ++i) {
+    const std::string k = std::to_string(i);
+    auto one = a.recv();
+    ASSERT_TRUE(one);
+    EXPECT_EQ(text(*one), "one-" + k);
+    EXPECT_FALSE(one->more());
+    EXPECT_FALSE(*a.get(opt::rcvmore));
+    for (int f = 0; f < i % 4; ++f) {
+      auto part = a.recv();
+      ASSERT_TRUE(part);
+      EXPECT_EQ(text(*part), "part" + std::to_string(f) + "-" + k);
+      EXPECT_TRUE(part->more());
+      EXPECT_TRUE(*a.get(opt::rcvmore));
+    }
+    auto last = a.recv();
+    ASSERT_TRUE(last);
+    EXPECT_EQ(text(*last), "last-" + k);
+    EXPECT_FALSE(last->more());
+  }
+  const auto ca = a.counters();
+  const auto cb = b.counters();
+  ASSERT_TRUE(ca && cb);
+  EXPECT_EQ(cb->msgs_out, static_cast<std::uint64_t>(2 * n));  // whole messages, either path
+  EXPECT_EQ(ca->msgs_in, cb->msgs_out);
+  EXPECT_EQ(cb->bytes_out, bytes);
+  EXPECT_EQ(ca->bytes_in, bytes);
+}
+
+TEST_P(Conformance, PushRoundRobinsOnceASecondPullJoins) {
+  auto push = make(socket_type::push);
+  auto first = make(socket_type::pull);
+  auto second = make(socket_type::pull);
+  ASSERT_FALSE(push.connect(bind_fresh(first)));
+  ASSERT_TRUE(wait_peers(push, 1));
+  for (int i = 0; i < 10; ++i) ASSERT_FALSE(push.send("alone-" + std::to_string(i)));
+  ASSERT_FALSE(push.connect(bind_fresh(second)));
+  ASSERT_TRUE(wait_peers(push, 2));
+  for (int i = 0; i < 20; ++i) ASSERT_FALSE(push.send("shared-" + std::to_string(i)));
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(recv_text(first), "alone-" + std::to_string(i));
+  // From the second peer on, the two take turns: the first gets the even ones.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(recv_text(first), "shared-" + std::to_string(2 * i));
+    EXPECT_EQ(recv_text(second), "shared-" + std::to_string(2 * i + 1));
+  }
+}
+
+TEST_P(Conformance, PullFairQueuesOnceASecondPushJoins) {
+  auto pull = make(socket_type::pull);
+  const auto ep = bind_fresh(pull);
+  auto first = make(socket_type::push);
+  ASSERT_FALSE(first.connect(ep));
+  for (int i = 0; i < 5; ++i) ASSERT_FALSE(first.send(std::string_view("first")));
+  ASSERT_TRUE(wait_readable_peers(pull, 1));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(recv_text(pull), "first");  // one peer: the direct path
+  auto second = make(socket_type::push);
+  ASSERT_FALSE(second.connect(ep));
+  for (int i = 0; i < 5; ++i) ASSERT_FALSE(second.send(std::string_view("second")));
+  for (int i = 0; i < 5; ++i) ASSERT_FALSE(first.send(std::string_view("first")));
+  ASSERT_TRUE(wait_peers(pull, 2));
+  ASSERT_TRUE(wait_readable_peers(pull, 2));
+  // Both queues hold messages: they alternate.
+  std::string last;
+  int alternations = 0;
+  for (int i = 0; i < 10; ++i) {
+    const std::string got = recv_text(pull);
+    if (i > 0 && got != last) ++alternations;
+    last = got;
+  }
+  EXPECT_GE(alternations, 8);
 }
 
 TEST_P(Conformance, MultipartArrivesWholeAndUninterleaved) {

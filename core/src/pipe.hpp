@@ -55,6 +55,7 @@ struct pipe_stats {
 };
 
 class pipe;
+class ring_pipe;
 
 // Zero-copy send (socket::loan / commit): space for one frame of `size` bytes that a pipe lends
 // for the caller to fill in place, then commits or cancels. A pipe that cannot lend in place
@@ -79,7 +80,14 @@ struct viewed_frame {
   bool in_place = false;            // out: data lies inside the pipe's memory (release_view frees it)
 };
 
-class pipe {
+// Hot objects of the data path (pipes, patterns, socket cores) each start on a line of their own
+// and fill whole lines, so two of them made one after the other for two threads (the two ends of
+// an inproc:// pipe, two sockets) never share one: each owner writes its indices and counters
+// for every message, and a shared line would cross between the cores on every hop. Two lines,
+// as CPUs fetch adjacent lines in pairs.
+inline constexpr std::size_t hot_object_align = 128;
+
+class alignas(hot_object_align) pipe {
  public:
   pipe() = default;
   pipe(const pipe&) = delete;
@@ -111,6 +119,10 @@ class pipe {
   virtual io_status lend(lent_frame& f) noexcept;
   virtual io_status commit_lent(lent_frame& f, bool more) noexcept;
   virtual void cancel_lent(lent_frame& f) noexcept;
+
+  // This pipe as a ring_pipe, for the socket's direct path (pattern::direct_out/in); null for
+  // other kinds of pipe.
+  virtual ring_pipe* as_ring_pipe() noexcept { return nullptr; }
 
   // --- inbound ----------------------------------------------------------------------------
   // Takes the next frame. ok / again (nothing yet) / closed (peer gone and drained).

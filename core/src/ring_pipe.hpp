@@ -10,9 +10,11 @@
 // are destroyed; then any frames still queued are released.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -161,6 +163,43 @@ class ring_pipe final : public pipe {
   void close(bool discard) noexcept override;
   bool peer_closed() noexcept override { return out_.reader_closed(); }
 
+  ring_pipe* as_ring_pipe() noexcept override { return this; }
+
+  // The direct path (pattern::direct_out / direct_in): the common case of write() and read()
+  // inline, for the socket to call without its pattern. write_direct: a single-frame message
+  // small enough to be copied into the ring, written by the ring's short path. read_direct: the
+  // next record, when it is a plain data record ending a message. Each returns false, having
+  // changed nothing, when anything needs the full call (a full or empty ring, a multipart or
+  // large frame, a closed or discarding peer, a stream) — the caller then makes it.
+  [[nodiscard]] bool write_direct(const out_frame& frame) noexcept {
+    if (frame.more || frame.bytes.size() >= copy_below_) return false;
+    if (!out_.write_short(ring::record_type::data, frame.bytes.data(), frame.bytes.size())) return false;
+    notify_peer_direct();
+    return true;
+  }
+  [[nodiscard]] bool read_direct(in_frame& frame) noexcept {
+    ring::record rec{};
+    if (in_.peek(rec) != ring::peek_status::ok || rec.type != ring::record_type::data ||
+        plain_type_ != ring::record_type::data || rec.more() || in_.writer_discarded()) {
+      return false;
+    }
+    reading_message_ = false;
+    frame.more = false;
+    frame.size = rec.length;
+    if (frame.msg != nullptr) {
+      message_access::assign_copy(*frame.msg, rec.payload, rec.length);
+    } else {
+      std::memcpy(frame.buf.data(), rec.payload, std::min<std::size_t>(rec.length, frame.buf.size()));
+    }
+    if (in_.consume()) notify_peer_direct();
+    return true;
+  }
+  // True when read() would surely return again: the direct path's idle poll (a read_direct()
+  // that returned false and this true leave nothing for read() to do).
+  [[nodiscard]] bool idle_direct() const noexcept {
+    return plain_type_ == ring::record_type::data && !in_.has_data() && !in_.writer_closed();
+  }
+
   [[nodiscard]] socket_type peer_type() const noexcept override { return link_->type(peer_); }
   [[nodiscard]] std::string_view peer_routing_id() const noexcept override { return link_->routing_id(peer_); }
   [[nodiscard]] bool peer_routing_id_known() const noexcept override { return link_->routing_id_known(peer_); }
@@ -179,6 +218,13 @@ class ring_pipe final : public pipe {
   };
 
   void notify_peer() noexcept;
+  void notify_peer_direct() noexcept {
+    if (peer_waiter_ != nullptr) [[likely]] {
+      peer_waiter_->notify(peer_event_fd_);
+    } else {
+      notify_peer();
+    }
+  }
   io_status write_external(const external_ref& ref, bool more) noexcept;
   static io_status claim_failure(ring::claim_status st) noexcept;
   io_status write_refused(out_frame& frame, ring::claim_status st) noexcept;

@@ -408,8 +408,21 @@ status socket_core::recv_slow(in_frame& frame, recv_flags flags) noexcept {
 }
 
 namespace {
-status take(pattern& pat, in_frame& f) noexcept { return pat.recv(f); }
+// One frame, by the pattern's direct path when it names one (pattern::direct_in), else from the
+// pattern. The direct pipe's idle poll stands in for can_recv() while it holds nothing.
+status take(pattern& pat, in_frame& f) noexcept {
+  if (ring_pipe* d = pat.direct_in(); d != nullptr) {
+    if (d->read_direct(f)) return {};
+    if (d->idle_direct()) return again_status;
+  }
+  return pat.recv(f);
+}
 status take(pattern& pat, viewed_frame& f) noexcept { return pat.recv_view(f); }
+bool can_take(pattern& pat, const in_frame& /*f*/) noexcept {
+  ring_pipe* d = pat.direct_in();
+  return d != nullptr || pat.can_recv();  // a direct pipe is polled by take() itself
+}
+bool can_take(pattern& pat, const viewed_frame& /*f*/) noexcept { return pat.can_recv(); }
 }  // namespace
 
 status socket_core::recv_wait(in_frame& frame, recv_flags flags) noexcept { return wait_for_frame(frame, flags); }
@@ -428,7 +441,7 @@ status socket_core::wait_for_frame(Frame& frame, recv_flags flags) noexcept {
     st = take(*pattern_, frame);
   }
   if (st.again()) {
-    st = block(opts_.rcvtimeo_ms, [&] { return pattern_->can_recv() ? take(*pattern_, frame) : again_status; });
+    st = block(opts_.rcvtimeo_ms, [&] { return can_take(*pattern_, frame) ? take(*pattern_, frame) : again_status; });
   }
   if (st.ok()) rcvmore_ = frame.more;
   return after_op(st);

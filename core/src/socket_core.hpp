@@ -18,6 +18,7 @@
 #include "event_sink.hpp"
 #include "patterns/pattern.hpp"
 #include "pipe.hpp"
+#include "ring_pipe.hpp"
 #include "shoal/options.hpp"
 #include "shoal/result.hpp"
 #include "shoal/socket.hpp"
@@ -68,7 +69,7 @@ struct socket_options {
   std::string last_endpoint;
 };
 
-class socket_core final : public pattern_host {
+class alignas(hot_object_align) socket_core final : public pattern_host {
  public:
   static result<std::unique_ptr<socket_core>> create(std::shared_ptr<context_core> ctx, socket_type type);
   ~socket_core() override;
@@ -98,6 +99,10 @@ class socket_core final : public pattern_host {
   status send(out_frame& frame, send_flags flags) noexcept {
     if (send_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
       return counted_out(send_slow(frame, flags), frame);
+    if (ring_pipe* d = pattern_->direct_out(); d != nullptr && d->write_direct(frame)) [[likely]] {
+      count_out(frame.bytes.size(), false);
+      return {};
+    }
     const status st = pattern_->send(frame);
     if (st.ok()) [[likely]] {
       count_out(frame.bytes.size(), frame.more);
@@ -108,6 +113,12 @@ class socket_core final : public pattern_host {
   status recv(in_frame& frame, recv_flags flags) noexcept {
     if (recv_gate_ || has_mail_.load(std::memory_order_relaxed)) [[unlikely]]
       return counted_in(recv_slow(frame, flags), frame);
+    if (ring_pipe* d = pattern_->direct_in(); d != nullptr && d->read_direct(frame)) [[likely]] {
+      rcvmore_ = false;
+      recv_streak_ += recv_streak_ < streaming_streak ? 1 : 0;
+      count_in(frame.size, false);
+      return {};
+    }
     const status st = pattern_->recv(frame);
     if (st.ok()) [[likely]] {
       rcvmore_ = frame.more;

@@ -25,6 +25,8 @@ class fair_queue {
   }
 
   [[nodiscard]] bool empty() const noexcept { return pipes_.empty(); }
+  // The one pipe every message comes from: one peer, between messages. Null otherwise.
+  [[nodiscard]] pipe* sole() const noexcept { return pipes_.size() == 1 && active_ == nullptr ? pipes_[0] : nullptr; }
 
   // Receives one frame (in_frame), or views one in place (viewed_frame: pipe::read_view, the
   // same rules); `from` (optional) reports the pipe it came from.

@@ -43,6 +43,11 @@ class load_balancer {
   }
 
   [[nodiscard]] bool empty() const noexcept { return pipes_.empty(); }
+  // The one pipe every message goes to, with nothing to update for a single-frame one: one
+  // peer, between messages, no key affinity. Null otherwise.
+  [[nodiscard]] pipe* sole() const noexcept {
+    return pipes_.size() == 1 && active_ == nullptr && !dropping_ && !partial_ && key_bytes_ == 0 ? pipes_[0] : nullptr;
+  }
   // The pipe taking the current multipart message (null between messages).
   [[nodiscard]] pipe* active() const noexcept { return active_; }
 

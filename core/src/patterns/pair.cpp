@@ -12,6 +12,7 @@ class pair_pattern final : public pattern {
   using pattern::pattern;
 
   bool attach(pipe* p) override {
+    const direct_sync<pair_pattern> sync{*this};
     // A peer that closed but was not noticed yet gives way to the new one.
     if (peer_ != nullptr && peer_->peer_closed()) detach_and_drop();
     if (peer_ != nullptr) return false;
@@ -19,6 +20,7 @@ class pair_pattern final : public pattern {
     return true;
   }
   void detach(pipe* p) noexcept override {
+    const direct_sync<pair_pattern> sync{*this};
     if (p != peer_) return;
     peer_ = nullptr;
     partial_ = false;
@@ -27,6 +29,7 @@ class pair_pattern final : public pattern {
   }
 
   status send(out_frame& f) noexcept override {
+    const direct_sync<pair_pattern> sync{*this};
     if (dropping_) {
       // The rest of a message that can no longer be delivered whole: swallow it, so that the
       // peer never sees its tail as a message of its own.
@@ -68,6 +71,7 @@ class pair_pattern final : public pattern {
 
   // A loan goes where send() would go; the state changes in committed().
   status lend(lent_frame& f) noexcept override {
+    const direct_sync<pair_pattern> sync{*this};
     if (dropping_) {
       f.to = nullptr;  // swallowed at commit, like send() swallows it
       return {};
@@ -96,6 +100,7 @@ class pair_pattern final : public pattern {
   }
 
   void committed(pipe* p, bool more) noexcept override {
+    const direct_sync<pair_pattern> sync{*this};
     if (p == nullptr) {
       dropping_ = more;
       sending_ = false;
@@ -105,6 +110,7 @@ class pair_pattern final : public pattern {
   }
 
   status give_up(const out_frame& f, status st) noexcept override {
+    const direct_sync<pair_pattern> sync{*this};
     if (!partial_ || peer_ == nullptr) return st;
     partial_ = false;
     sending_ = false;
@@ -118,6 +124,9 @@ class pair_pattern final : public pattern {
   bool can_send() noexcept override { return peer_ != nullptr && peer_->writable(); }
   bool can_recv() noexcept override { return peer_ != nullptr && peer_->readable(); }
 
+  // Between messages every frame goes to the peer and comes from it.
+  void sync_direct() noexcept { set_direct(sending_ || partial_ || dropping_ ? nullptr : peer_, peer_); }
+
   status recv(in_frame& f) noexcept override { return take(f); }
   status recv_view(viewed_frame& f) noexcept override { return take(f); }
 
@@ -125,6 +134,7 @@ class pair_pattern final : public pattern {
   // recv() and recv_view(): one body, the kind of read chosen at compile time.
   template <typename Frame>
   status take(Frame& f) noexcept {
+    const direct_sync<pair_pattern> sync{*this};
     if (peer_ == nullptr) return again_status;
     io_status st{};
     if constexpr (std::is_same_v<Frame, viewed_frame>) {

@@ -31,7 +31,7 @@ class pattern_host {
   virtual ~pattern_host() = default;
 };
 
-class pattern {
+class alignas(hot_object_align) pattern {
  public:
   explicit pattern(pattern_host& host) noexcept : host_(host) {}
   pattern(const pattern&) = delete;
@@ -76,6 +76,17 @@ class pattern {
     return fail_status(errc::notsup, "this socket type has no zero-copy receive");
   }
 
+  // The direct path. While this pattern would route every single-frame message it sends to one
+  // pipe with nothing of its own to update (PAIR between messages; PUSH with one peer), or take
+  // every one it receives from one pipe (PAIR; PULL with one peer), it names that pipe here, if it
+  // is a ring pipe; null otherwise. The socket then moves such messages through the pipe's
+  // direct calls (ring_pipe::write_direct / read_direct) without asking the pattern, and asks it
+  // for everything else (multipart frames, a full or empty ring, a closed peer). A pattern that
+  // names pipes keeps both current: it recomputes them at the end of every call that may change
+  // its state (set_direct()), so a removed pipe is never named.
+  [[nodiscard]] ring_pipe* direct_out() const noexcept { return direct_out_; }
+  [[nodiscard]] ring_pipe* direct_in() const noexcept { return direct_in_; }
+
   // Options of this socket type (ids in shoal/options.hpp), after the socket has handled its
   // own: nullopt when `id` is not one of this pattern's (the socket then reports it), else the
   // outcome (errc::inval with a detail for a bad value).
@@ -87,9 +98,26 @@ class pattern {
 
  protected:
   pattern_host& host() noexcept { return host_; }
+  // Names the direct path's pipes (null: none).
+  void set_direct(pipe* out, pipe* in) noexcept {
+    direct_out_ = out != nullptr ? out->as_ring_pipe() : nullptr;
+    direct_in_ = in != nullptr ? in->as_ring_pipe() : nullptr;
+  }
+  // Calls the pattern's sync_direct() when the scope ends: the first line of every call that may
+  // change its routing state.
+  template <typename Pattern>
+  struct direct_sync {
+    explicit direct_sync(Pattern& pat) noexcept : p(pat) {}
+    direct_sync(const direct_sync&) = delete;
+    direct_sync& operator=(const direct_sync&) = delete;
+    ~direct_sync() { p.sync_direct(); }
+    Pattern& p;
+  };
 
  private:
   pattern_host& host_;
+  ring_pipe* direct_out_ = nullptr;
+  ring_pipe* direct_in_ = nullptr;
 };
 
 // A boolean pattern option: 0 or 1 into `flag`, errc::inval otherwise.

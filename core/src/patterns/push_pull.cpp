@@ -11,17 +11,37 @@ class push_pattern final : public pattern {
  public:
   using pattern::pattern;
   bool attach(pipe* p) override {
+    const direct_sync<push_pattern> sync{*this};
     lb_.attach(p);
     return true;
   }
-  void detach(pipe* p) noexcept override { lb_.detach(p); }
-  status send(out_frame& f) noexcept override { return lb_.send(f, host()); }
-  status lend(lent_frame& f) noexcept override { return lb_.send(f, host()); }
-  void committed(pipe* p, bool more) noexcept override { lb_.committed(p, more); }
-  status give_up(const out_frame& f, status st) noexcept override { return lb_.give_up(f, st); }
+  void detach(pipe* p) noexcept override {
+    const direct_sync<push_pattern> sync{*this};
+    lb_.detach(p);
+  }
+  status send(out_frame& f) noexcept override {
+    const direct_sync<push_pattern> sync{*this};
+    return lb_.send(f, host());
+  }
+  status lend(lent_frame& f) noexcept override {
+    const direct_sync<push_pattern> sync{*this};
+    return lb_.send(f, host());
+  }
+  void committed(pipe* p, bool more) noexcept override {
+    const direct_sync<push_pattern> sync{*this};
+    lb_.committed(p, more);
+  }
+  status give_up(const out_frame& f, status st) noexcept override {
+    const direct_sync<push_pattern> sync{*this};
+    return lb_.give_up(f, st);
+  }
+  void sync_direct() noexcept { set_direct(lb_.sole(), nullptr); }
   bool can_send() noexcept override { return lb_.writable(); }
   bool can_recv() noexcept override { return true; }  // recv() fails at once with notsup
-  std::optional<std::error_code> set_option(int id, std::int64_t v) override { return set_affinity(lb_, id, v); }
+  std::optional<std::error_code> set_option(int id, std::int64_t v) override {
+    const direct_sync<push_pattern> sync{*this};
+    return set_affinity(lb_, id, v);
+  }
   [[nodiscard]] std::optional<std::int64_t> get_option(int id) const override {
     if (id == opt::key_affinity.id) return lb_.key_affinity();
     return std::nullopt;
@@ -39,14 +59,25 @@ class pull_pattern final : public pattern {
  public:
   using pattern::pattern;
   bool attach(pipe* p) override {
+    const direct_sync<pull_pattern> sync{*this};
     fq_.attach(p);
     return true;
   }
-  void detach(pipe* p) noexcept override { fq_.detach(p); }
+  void detach(pipe* p) noexcept override {
+    const direct_sync<pull_pattern> sync{*this};
+    fq_.detach(p);
+  }
   status send(out_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PULL socket cannot send"); }
   status lend(lent_frame& /*f*/) noexcept override { return fail_status(errc::notsup, "a PULL socket cannot send"); }
-  status recv(in_frame& f) noexcept override { return fq_.recv(f, host()); }
-  status recv_view(viewed_frame& f) noexcept override { return fq_.recv(f, host()); }
+  status recv(in_frame& f) noexcept override {
+    const direct_sync<pull_pattern> sync{*this};
+    return fq_.recv(f, host());
+  }
+  status recv_view(viewed_frame& f) noexcept override {
+    const direct_sync<pull_pattern> sync{*this};
+    return fq_.recv(f, host());
+  }
+  void sync_direct() noexcept { set_direct(nullptr, fq_.sole()); }
   bool can_send() noexcept override { return true; }  // send() fails at once with notsup
   bool can_recv() noexcept override { return fq_.readable(); }
 

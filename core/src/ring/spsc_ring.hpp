@@ -108,26 +108,32 @@ class writer {
     return base_ + (claim_pos_ & mask_) + header_size;
   }
 
+  // write()'s short path alone: a whole single-frame message (no MORE), no padding needed, room
+  // in the cached view, the consumer there. True when the record is published; false, with
+  // nothing written, when write() must take the long way (claim + commit).
+  [[nodiscard]] bool write_short(record_type type, const void* src, std::uint64_t len) noexcept {
+    if (state_ != state::idle || len > max_payload_) return false;
+    const std::uint64_t rec = record_bytes(len);
+    const std::uint64_t off = tail_ & mask_;
+    const std::uint64_t limit = ctl_->msg_limit.load(std::memory_order_relaxed);
+    if (ctl_->reader_closed.load(std::memory_order_relaxed) != 0 || capacity_ - off < rec ||
+        tail_ + rec - head_cache_ > capacity_ || (limit != 0 && msgs_written_ - msgs_read_cache_ >= limit)) {
+      return false;
+    }
+    if (len != 0) std::memcpy(base_ + off + header_size, src, len);  // src may be null then
+    prepare_end(tail_ + rec, rec);
+    detail::word(base_, off).store(make_header(static_cast<std::uint32_t>(len), type, 0), std::memory_order_release);
+    tail_ += rec;
+    ++msgs_written_;
+    limit_ = limit;
+    return true;
+  }
+
   // Claims, fills from `src` and commits one record: claim() + memcpy + commit() in one step,
   // with a short path for the common case (a whole single-frame message, no padding needed,
   // room in the cached view) that keeps every index in registers.
   [[nodiscard]] claim_status write(record_type type, std::uint8_t flags, const void* src, std::uint64_t len) noexcept {
-    if (state_ == state::idle && (flags & flag_more) == 0 && len <= max_payload_) {
-      const std::uint64_t rec = record_bytes(len);
-      const std::uint64_t off = tail_ & mask_;
-      const std::uint64_t limit = ctl_->msg_limit.load(std::memory_order_relaxed);
-      if (ctl_->reader_closed.load(std::memory_order_relaxed) == 0 && capacity_ - off >= rec &&
-          tail_ + rec - head_cache_ <= capacity_ && (limit == 0 || msgs_written_ - msgs_read_cache_ < limit)) {
-        if (len != 0) std::memcpy(base_ + off + header_size, src, len);  // src may be null then
-        prepare_end(tail_ + rec, rec);
-        detail::word(base_, off)
-            .store(make_header(static_cast<std::uint32_t>(len), type, flags), std::memory_order_release);
-        tail_ += rec;
-        ++msgs_written_;
-        limit_ = limit;
-        return claim_status::ok;
-      }
-    }
+    if ((flags & flag_more) == 0 && write_short(type, src, len)) return claim_status::ok;
     claim_status st{};
     std::byte* p = claim(len, st);
     if (p == nullptr) return st;
