@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 tools/setup-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target shoal-bench shoal
+cmake --build --preset release --target shoal-bench shoal_cli
 mkdir -p results
 if [ -f results/latest.json ]; then mv results/latest.json results/previous.json; fi
 status=0
