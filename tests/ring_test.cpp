@@ -47,7 +47,7 @@ struct test_ring {
     std::string out(reinterpret_cast<const char*>(rec.payload), rec.length);
     if (more != nullptr) *more = rec.more();
     if (type != nullptr) *type = rec.type;
-    r.consume(read_inside);
+    r.consume();
     return out;
   }
   // Stores a raw header word at byte offset `off` of the data area, as a (hostile) producer could.
@@ -58,7 +58,6 @@ struct test_ring {
   std::unique_ptr<ring_control> ctl;
   writer w;
   reader r;
-  bool read_inside = true;  // get() consumes as a reader that read the payload (or, false, viewed it)
 };
 
 TEST(Ring, LayoutConstants) {
@@ -586,13 +585,12 @@ TEST(Ring, ConsumerClearsEveryLineOfASmallRecord) {
   }
 }
 
-// A large record viewed in place has its inner lines left as they are by the consumer (a
-// zero-copy reader may never read them); the producer clears such a line before the consumer can
-// look at it as a record start. The payload here is made of words that are valid headers, so any stale line the
-// consumer took for a record would show up as a wrong message.
+// A large record has its inner lines left as they are by the consumer; the producer clears such
+// a line before the consumer can look at it as a record start. The payload here is made of
+// words that are valid headers, so any stale line the consumer took for a record would show up
+// as a wrong message.
 TEST(Ring, StaleInnerLinesOfLargeRecordsAreNeverReadAsRecords) {
   test_ring t(std::uint64_t{64} * 1024);
-  t.read_inside = false;
   const std::uint64_t fake = make_header(5, record_type::data, 0);
   std::string big(4000, '\0');
   for (std::size_t i = 0; i + sizeof fake <= big.size(); i += sizeof fake)

@@ -574,7 +574,7 @@ void ring_pipe::release_view(viewed_frame& f) noexcept {
     viewed_buf_->drop();
     viewed_buf_ = nullptr;
   }
-  bool published = in_.consume(false);  // (a view reads what it likes of the record)
+  bool published = in_.consume();
   // Closed meanwhile: publish at once, so that whoever drains this ring after us (the link's
   // destructor) starts past the record, whose reference is gone now.
   if (closed_ && !published) published = in_.publish();

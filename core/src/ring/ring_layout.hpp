@@ -44,16 +44,18 @@
 // runs at the cache-line ping-pong limit where a packed layout with a zero "terminator" written
 // after each record (the first design) cost one extra line per hop.
 //
-// Large records (large_record bytes and up) viewed in place: a consumer that did not copy a
-// large record out (a zero-copy view reads what it likes of it, one word of a 1 MiB frame, say)
-// clears only its first line, not the lines inside it: clearing each would pull all 16,384 lines
-// of a 1 MiB record across. (One that copied the payload out has those lines in its cache and
-// clears them all, which measured faster on that path.) So the invariant above holds for every
-// free line except some that were inside a large record. The producer remembers those lines (a
-// private bit per line of the data area, set when it writes a large record) and, before it
-// publishes a record whose end falls on one, zeroes that line's first word, so the consumer's
-// next look finds zero there, never stale payload. Only that one line matters: a record's own
-// lines are overwritten, and the consumer looks nowhere else.
+// Large records (large_record bytes and up): the consumer clears only a large record's first line,
+// not the lines inside it. A zero-copy view may read one word of a 1 MiB frame, and clearing each
+// line would pull all 16,384 lines of it across; but even a consumer that copied the payload out
+// (its lines are then shared with the producer's cache) pays for each store: it takes the line away
+// from the producer, who must take it back on its next lap. Measured on a 2-vCPU Xeon, leaving the
+// inner lines of copied records too (and keeping the clearing loop in registers) raised shm://
+// throughput by 20-50% from 1 KiB to 1 MiB (1 MiB: 4.6-6.2 -> 6.3-8.6 GB/s) and left smaller sizes
+// unchanged. So the invariant above holds for every free line except some that were inside a large
+// record. The producer remembers those lines (a private bit per line of the data area, set when it
+// writes a large record) and, before it publishes a record whose end falls on one, zeroes that
+// line's first word, so the consumer's next look finds zero there, never stale payload. Only that
+// one line matters: a record's own lines are overwritten, and the consumer looks nowhere else.
 //
 // Multipart atomicity: the header of a message's first frame is stored only when its last frame
 // is written, so the consumer sees all frames of a message or none; abandoning an unfinished

@@ -458,12 +458,11 @@ class reader {
   }
 
   // Consumes the record returned by the last successful peek(). Returns true when it published
-  // the position (the caller may then wake a producer waiting for room). `read_inside`: the
-  // caller read the record's payload (its lines are in this cache, clearing them is cheap);
-  // false for a large record viewed in place and barely read, whose inner lines are then left
-  // as they are (ring_layout.hpp, "Large records").
-  bool consume(bool read_inside = true) noexcept {
-    if (!read_inside && cur_ >= large_record) [[unlikely]] {
+  // the position (the caller may then wake a producer waiting for room). A large record has only
+  // its first line cleared; the producer clears its inner lines where needed (ring_layout.hpp,
+  // "Large records").
+  bool consume() noexcept {
+    if (cur_ >= large_record) [[unlikely]] {
       clear_line_starts(head_ + cache_line);
       zero_pos_ = head_ + cur_;
     }
@@ -541,9 +540,13 @@ class reader {
  private:
   // Zeroes the first word of every line from zero_pos_ up to `to` (the free-region invariant).
   void clear_line_starts(std::uint64_t to) noexcept {
-    for (; zero_pos_ < to; zero_pos_ += cache_line) {
-      detail::word(base_, zero_pos_ & mask_).store(0, std::memory_order_relaxed);
-    }
+    // (In locals: the stores through base_ could alias the members, which would be reloaded
+    // and stored on every line.)
+    std::byte* const base = base_;
+    const std::uint64_t mask = mask_;
+    std::uint64_t pos = zero_pos_;
+    for (; pos < to; pos += cache_line) detail::word(base, pos & mask).store(0, std::memory_order_relaxed);
+    zero_pos_ = pos;
   }
 
   std::byte* base_ = nullptr;
