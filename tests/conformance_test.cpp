@@ -197,18 +197,23 @@ TEST_P(Conformance, PullFairQueuesOnceASecondPushJoins) {
   ASSERT_TRUE(wait_peers(pull, 2));
   ASSERT_TRUE(wait_readable_peers(pull, 2));
   // Over tcp:// and ipc:// a peer is readable once its first message is in; the rest follow
-  // from the socket a moment later. Give them that moment, so that both queues hold all their
-  // messages (the property under test is the order of delivery, not the arrival time).
+  // from the socket a moment later. Give them that moment, so that both queues usually hold all
+  // their messages (the property under test is the order of delivery, not the arrival time).
   std::this_thread::sleep_for(100ms);
-  // Both queues hold messages: they alternate.
+  // Whenever both queues hold a message, the next one comes from the other peer than the last.
+  // (Under load a peer's next message may still be on its way; such a pick proves nothing.)
   std::string last;
-  int alternations = 0;
+  int checked = 0;
   for (int i = 0; i < 10; ++i) {
+    const bool both = detail::socket_access::core(pull)->readable_peer_count() == 2;
     const std::string got = recv_text(pull);
-    if (i > 0 && got != last) ++alternations;
+    if (i > 0 && both) {
+      ++checked;
+      EXPECT_NE(got, last) << "message " << i << " came from the same peer as the one before";
+    }
     last = got;
   }
-  EXPECT_GE(alternations, 8);
+  EXPECT_GE(checked, 3);
 }
 
 TEST_P(Conformance, MultipartArrivesWholeAndUninterleaved) {
