@@ -295,10 +295,9 @@ class writer {
   // Before the record ending at `end` (rec bytes long) is published: the line at `end`, where the
   // consumer looks next, must hold zero or a header. It holds stale payload only when a large
   // record of an earlier lap had it inside (its bit is set): then zero it here. (That record was
-  // consumed, or this record would not have fitted; its inner lines the consumer either cleared
-  // before publishing its position or, for a record viewed in place, never touches: the line is
-  // free.) Then the inner lines of this record, if it is a large one, are marked: the consumer may
-  // leave them as they are.
+  // consumed, or this record would not have fitted; its inner lines the consumer never touches:
+  // the line is free.) Then the inner lines of this record, if it is a large one, are marked:
+  // the consumer leaves them as they are.
   void prepare_end(std::uint64_t end, std::uint64_t rec) noexcept {
     const std::uint64_t line = (end & mask_) / cache_line;
     std::uint64_t& w = dirty_[line / 64];
@@ -314,9 +313,13 @@ class writer {
     // Lines pos+1 .. pos+rec/64-1 (a record never wraps, so they are consecutive).
     std::uint64_t first = (pos & mask_) / cache_line + 1;
     const std::uint64_t last = (pos & mask_) / cache_line + rec / cache_line;  // one past
-    for (; first < last && first % 64 != 0; ++first) dirty_[first / 64] |= std::uint64_t{1} << (first % 64);
-    for (; first + 64 <= last; first += 64) dirty_[first / 64] = ~std::uint64_t{0};
-    for (; first < last; ++first) dirty_[first / 64] |= std::uint64_t{1} << (first % 64);
+    // A word of the bitmap at a time.
+    while (first < last) {
+      const std::uint64_t bit = first % 64;
+      const std::uint64_t n = std::min<std::uint64_t>(64 - bit, last - first);
+      dirty_[first / 64] |= (n == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << n) - 1)) << bit;
+      first += n;
+    }
   }
 
   // Stores a committed record's header: with release, unless a padding record precedes it (the
