@@ -140,6 +140,10 @@ class alignas(hot_object_align) pipe {
   // or another has something: a pipe whose data arrives through the kernel (tcp, ipc) asks to be
   // woken then. Rings need nothing (their writer wakes the reader itself).
   virtual void prepare_wait() noexcept {}
+  // A pipe whose data arrives on a kernel socket that the socket's thread reads itself (udp://)
+  // names it here: when every pipe of a socket has one, its thread sleeps in poll() on them
+  // (waiter.hpp) and prepare_wait() is not called. -1: none (the default).
+  [[nodiscard]] virtual int wait_fd() const noexcept { return -1; }
 
   // What the transport counted for this pipe (owner thread). Most count nothing.
   [[nodiscard]] virtual pipe_stats stats() const noexcept { return {}; }

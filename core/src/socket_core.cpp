@@ -349,6 +349,22 @@ std::error_code socket_core::monitor(std::string_view endpoint, int events_mask)
 // ---------------------------------------------------------------------------------------------
 // Data path
 
+sleep_on socket_core::plan_sleep() noexcept {
+  // Every notifier of a socket whose pipes all have fds is in this process and writes event_
+  // (a new pipe, shutdown, the transport's own reactor): none is left out of the poll.
+  if (!fd_active_ && event_ && !pipes_.empty() && pipes_.size() <= poll_fds_.size()) {
+    std::size_t n = 0;
+    for (const auto& p : pipes_) {
+      const int fd = p->wait_fd();
+      if (fd < 0) break;
+      poll_fds_[n++] = fd;
+    }
+    if (n == pipes_.size()) return {poll_fds_.data(), n, event_->fd()};
+  }
+  prepare_wait();
+  return {};
+}
+
 template <typename Op>
 status socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
   // A timeout too long to represent in nanoseconds is as good as none.
@@ -363,7 +379,7 @@ status socket_core::block(std::int64_t timeout_ms, Op&& op) noexcept {
         st = op();
         return !st.again();
       },
-      [&] { return ctx_->terminated(); }, [&] { prepare_wait(); });
+      [&] { return ctx_->terminated(); }, [&] { return plan_sleep(); });
   switch (out) {
     case wait_outcome::ready:
       return st;

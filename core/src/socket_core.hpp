@@ -266,6 +266,10 @@ class alignas(hot_object_align) socket_core final : public pattern_host {
   void prepare_wait() noexcept {
     for (auto& p : pipes_) p->prepare_wait();
   }
+  // Before the owner sleeps in block(): poll() on the pipes' own fds when every pipe has one and
+  // the event fd is free to be the wake-up (waiter.hpp, "Sleeping in poll()"); else the futex,
+  // with every pipe asked to wake it (prepare_wait()).
+  sleep_on plan_sleep() noexcept;
   void remove_pipes(std::uint64_t origin) noexcept;
   template <typename Op>
   status block(std::int64_t timeout_ms, Op&& op) noexcept;
@@ -377,6 +381,7 @@ class alignas(hot_object_align) socket_core final : public pattern_host {
   std::shared_ptr<waiter> waiter_;
   int waiter_fd_ = -1;
   std::shared_ptr<const event_fd> event_;
+  std::array<int, sys::poll_sleep_max_fds> poll_fds_{};  // plan_sleep()'s
   std::shared_ptr<event_sink> sink_ = std::make_shared<event_sink>();
   socket_options opts_;
   std::vector<std::unique_ptr<pipe>> pipes_;

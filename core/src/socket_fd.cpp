@@ -24,7 +24,8 @@ int socket_core::current_events() noexcept {
 void socket_core::activate_fd() noexcept {
   if (fd_active_ || !event_) return;
   fd_active_ = true;
-  waiter_->fd_watch();  // the token starts armed: a fresh eventfd is empty
+  waiter_->fd_quiesce(event_->fd());  // from here on the fd is the application's, not poll sleeps'
+  waiter_->fd_watch();                // the token starts armed: a fresh eventfd is empty
   fd_armed_ = true;
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -11,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstring>
@@ -42,6 +44,24 @@ void futex_wake(std::atomic<std::uint32_t>* word, int count, bool shared) noexce
   const int op = shared ? FUTEX_WAKE : (FUTEX_WAKE | FUTEX_PRIVATE_FLAG);
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
   (void)syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, count, nullptr, nullptr, 0);
+}
+
+bool poll_sleep(int wake_fd, const int* fds, std::size_t count, std::int64_t timeout_ns) noexcept {
+  constexpr std::size_t max_fds = poll_sleep_max_fds;
+  std::array<pollfd, max_fds + 1> set{};
+  count = std::min(count, max_fds);
+  set[0] = {wake_fd, POLLIN, 0};
+  for (std::size_t i = 0; i < count; ++i) set[i + 1] = {fds[i], POLLIN, 0};
+  timespec ts{};
+  timespec* tsp = nullptr;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
+    tsp = &ts;
+  }
+  // EINTR: the caller looks again and sleeps again, as after any wake-up.
+  const int n = ppoll(set.data(), count + 1, tsp, nullptr);
+  return n > 0 && (set[0].revents & POLLIN) != 0;
 }
 
 void* map_anonymous(std::size_t bytes) noexcept {

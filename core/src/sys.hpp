@@ -63,6 +63,10 @@ std::error_code futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expec
                            bool shared) noexcept;
 // Wakes up to `count` threads sleeping on `word`.
 void futex_wake(std::atomic<std::uint32_t>* word, int count, bool shared) noexcept;
+// Sleeps until one of `fds` or `wake_fd` is readable (or in error), at most timeout_ns (< 0: no
+// limit). Returns whether wake_fd was readable; the caller drains it (it is an eventfd).
+inline constexpr std::size_t poll_sleep_max_fds = 16;  // more are not watched
+bool poll_sleep(int wake_fd, const int* fds, std::size_t count, std::int64_t timeout_ns) noexcept;
 
 // Anonymous zeroed memory (pages are touched lazily, so first touch decides NUMA placement).
 void* map_anonymous(std::size_t bytes) noexcept;

@@ -19,6 +19,29 @@ static_assert(sizeof(waiter) <= page_bytes);
 void waiter::notify_slow(std::uint32_t s, int signal_fd) noexcept {
   if ((s & sleeping_bit) != 0) wake();
   if ((s & armed_bit) != 0 && signal_fd >= 0) (void)fd_signal(signal_fd);
+  if ((s & polling_bit) != 0 && signal_fd >= 0) poll_signal(signal_fd);
+}
+
+void waiter::poll_signal(int signal_fd) noexcept {
+  std::uint32_t s = state_.load(std::memory_order_relaxed);
+  while ((s & polling_bit) != 0) {
+    // One notifier per sleep writes; the others find the bit gone.
+    if (state_.compare_exchange_weak(s, (s & ~polling_bit) | signaling_bit, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+      wakes_.fetch_add(1, std::memory_order_relaxed);
+      sys::eventfd_signal(signal_fd);
+      state_.fetch_and(~signaling_bit, std::memory_order_release);
+      return;
+    }
+  }
+}
+
+void waiter::fd_quiesce(int fd) noexcept {
+  if (poll_sleeps_ == 0) return;  // never slept in poll: the fd is as it was made, empty
+  // A write in flight takes one syscall; a bit that stays set longer is a peer's doing (the
+  // page is shared) and not worth waiting for.
+  for (int i = 0; i < 1000 && (state_.load(std::memory_order_acquire) & signaling_bit) != 0; ++i) sched_yield();
+  sys::eventfd_drain(fd);
 }
 
 bool waiter::fd_signal(int signal_fd) noexcept {

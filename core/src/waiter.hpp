@@ -16,6 +16,14 @@
 // set converts it into one write. The owner arms only when no event is pending and, after
 // arming, checks again (the Dekker pairing with the notifier's fence), signalling itself when an
 // event slipped in meanwhile.
+//
+// Sleeping in poll(). A socket whose every pipe reads a kernel socket of its own (udp://) can
+// sleep on those sockets directly instead of on the futex, so that a datagram wakes its owner
+// once, not once through the reactor's epoll and again through the futex. The owner then
+// sleeps in poll() on those fds plus its event fd, with the polling bit set; a notifier that
+// finds the bit takes it (one of them) and writes the event fd. This is only done while the
+// event fd is not the application's (before fd() or events() is first called), so the two uses
+// of the fd never meet, and only when every notifier of this socket knows the event fd.
 #pragma once
 
 #include <sched.h>
@@ -36,6 +44,14 @@ namespace shoal::detail {
 enum class wait_outcome : std::uint8_t { ready, timeout, terminated };
 
 inline constexpr std::int64_t no_deadline = INT64_MAX;
+
+// What a waiter sleeps on in the kernel: the futex (wake_fd < 0 or no fds), or poll() on `fds`
+// and the eventfd `wake_fd` (see "Sleeping in poll()" above).
+struct sleep_on {
+  const int* fds = nullptr;
+  std::size_t count = 0;
+  int wake_fd = -1;
+};
 
 class waiter {
  public:
@@ -112,19 +128,21 @@ class waiter {
   }
   // The same, calling before_sleep() before each sleep in the kernel (after it, ready() is
   // checked once more): for sources that must be asked to notify (a tcp connection's reactor).
+  // When before_sleep() returns a sleep_on with fds and a wake fd, the sleep is a poll() on them.
   template <typename Ready, typename Stop, typename BeforeSleep>
   wait_outcome wait(wait_strategy strategy, std::int64_t spin_ns, std::int64_t deadline_ns, Ready&& ready, Stop&& stop,
                     BeforeSleep&& before_sleep) noexcept {
     // Poll a little before reading the clock: on a busy pipe most waits end within a few polls,
     // and a clock read costs more than a poll.
-    for (unsigned i = 0; i < 64; ++i) {
+    const bool no_spin = strategy == wait_strategy::block && spin_ns <= 0;
+    for (unsigned i = 0; i < (no_spin ? 1U : 64U); ++i) {
       if (ready()) return wait_outcome::ready;
       sys::cpu_relax();
     }
     std::int64_t now = sys::now_ns();
     const std::int64_t spin_end =
         strategy == wait_strategy::spin ? deadline_ns : std::min(deadline_ns, now + std::max<std::int64_t>(spin_ns, 0));
-    for (unsigned i = 1;; ++i) {
+    for (unsigned i = 1; !no_spin; ++i) {
       if (ready()) return wait_outcome::ready;
       if ((i & 63U) == 0) {
         if (stop()) return wait_outcome::terminated;
@@ -145,16 +163,23 @@ class waiter {
     }
 
     for (;;) {
-      before_sleep();
+      sleep_on on;
+      if constexpr (std::is_same_v<decltype(before_sleep()), sleep_on>) {
+        on = before_sleep();
+      } else {
+        before_sleep();
+      }
+      const bool polls = on.wake_fd >= 0 && on.count > 0;
+      const std::uint32_t bit = polls ? polling_bit : sleeping_bit;
       const std::uint32_t key = seq_.load(std::memory_order_acquire);
-      state_.fetch_or(sleeping_bit, std::memory_order_seq_cst);
+      state_.fetch_or(bit, std::memory_order_seq_cst);
       sys::full_fence();  // pairs with notify()'s fence
       if (ready()) {
-        state_.fetch_and(~sleeping_bit, std::memory_order_relaxed);
+        end_sleep(bit, on.wake_fd, false);
         return wait_outcome::ready;
       }
       if (stop()) {
-        state_.fetch_and(~sleeping_bit, std::memory_order_relaxed);
+        end_sleep(bit, on.wake_fd, false);
         return wait_outcome::terminated;
       }
       std::int64_t timeout = deadline_ns == no_deadline ? -1 : std::max<std::int64_t>(deadline_ns - now, 0);
@@ -162,8 +187,13 @@ class waiter {
         bound_next_sleep_ = false;
         timeout = timeout < 0 ? 1'000'000 : std::min<std::int64_t>(timeout, 1'000'000);
       }
-      (void)sys::futex_wait(&seq_, key, timeout, true);
-      state_.fetch_and(~sleeping_bit, std::memory_order_relaxed);
+      bool woken_by_fd = false;
+      if (polls) {
+        woken_by_fd = sys::poll_sleep(on.wake_fd, on.fds, on.count, timeout);
+      } else {
+        (void)sys::futex_wait(&seq_, key, timeout, true);
+      }
+      end_sleep(bit, on.wake_fd, woken_by_fd);
       if (ready()) return wait_outcome::ready;
       if (stop()) return wait_outcome::terminated;
       now = sys::now_ns();
@@ -171,17 +201,36 @@ class waiter {
     }
   }
 
+  // Owner thread, before the application first uses the event fd: empties it of what poll
+  // sleeps left there (a notifier's write may still be on its way: waited for).
+  void fd_quiesce(int fd) noexcept;
+
   // Wake syscalls issued so far (any thread; for tests and counters).
   [[nodiscard]] std::uint64_t wake_count() const noexcept { return wakes_.load(std::memory_order_relaxed); }
+  // Sleeps in poll() so far (owner thread; for tests).
+  [[nodiscard]] std::uint64_t poll_sleep_count() const noexcept { return poll_sleeps_; }
   // Event fd writes by notifiers and the owner so far (any thread; for tests and counters).
   [[nodiscard]] std::uint64_t fd_signal_count() const noexcept { return signals_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr std::uint32_t sleeping_bit = 1;   // the owner is in (or entering) futex_wait
   static constexpr std::uint32_t armed_bit = 2;      // the token: the fd is empty, signal it
-  static constexpr std::uint32_t signaling_bit = 4;  // the token is in flight to the fd
+  static constexpr std::uint32_t signaling_bit = 4;  // the token (or a poll wake-up) is in flight to the fd
+  static constexpr std::uint32_t polling_bit = 8;    // the owner is in (or entering) poll() on the fd
+
+  // Owner: out of a sleep (the bit it set), woken by the event fd or not. A poll sleeper drains
+  // the fd when it saw it readable; a write still on its way makes the next poll return at once
+  // and is drained then.
+  void end_sleep(std::uint32_t bit, int wake_fd, bool woken_by_fd) noexcept {
+    state_.fetch_and(~bit, std::memory_order_relaxed);
+    if (bit == polling_bit) {
+      ++poll_sleeps_;
+      if (woken_by_fd) sys::eventfd_drain(wake_fd);
+    }
+  }
 
   void notify_slow(std::uint32_t s, int signal_fd) noexcept;
+  void poll_signal(int signal_fd) noexcept;  // takes the polling bit, if set, and writes the fd
   void wake() noexcept {
     seq_.fetch_add(1, std::memory_order_release);
     wakes_.fetch_add(1, std::memory_order_relaxed);
@@ -202,6 +251,7 @@ class waiter {
   std::atomic<std::uint64_t> wakes_{0};    // wake syscalls made (observability, tests)
   std::atomic<std::uint64_t> signals_{0};  // event fd writes made (observability, tests)
   // Owner-only.
+  std::uint64_t poll_sleeps_ = 0;
   bool bound_next_sleep_ = false;
   bool may_block_local_ = false;
   bool fd_watched_ = false;

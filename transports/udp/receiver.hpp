@@ -80,6 +80,9 @@ class receiver : public std::enable_shared_from_this<receiver> {
   io_status read(in_frame& f) noexcept;
   bool readable() noexcept;
   void prepare_wait() noexcept;
+  // The socket the datagrams arrive on, for the socket's thread to sleep on instead of
+  // prepare_wait() (then a datagram wakes it directly, not through the reactor).
+  [[nodiscard]] int wait_fd() const noexcept { return fd_; }
   void close() noexcept;
   [[nodiscard]] pipe_stats counts() const noexcept {
     return {lost_.load(std::memory_order_relaxed), invalid_.load(std::memory_order_relaxed)};

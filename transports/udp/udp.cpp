@@ -80,6 +80,7 @@ class udp_recv_pipe final : public pipe {
   io_status read(in_frame& f) noexcept override { return r_->read(f); }
   bool readable() noexcept override { return r_->readable(); }
   void prepare_wait() noexcept override { r_->prepare_wait(); }
+  [[nodiscard]] int wait_fd() const noexcept override { return r_->wait_fd(); }
   bool peer_closed() noexcept override { return false; }
   void close(bool /*discard*/) noexcept override { r_->close(); }
   [[nodiscard]] pipe_stats stats() const noexcept override { return r_->counts(); }

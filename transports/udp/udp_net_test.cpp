@@ -140,6 +140,85 @@ TEST(UdpNet, PublishesToASubscriberWhichFilters) {
   EXPECT_EQ(pub.get(opt::last_endpoint).value(), ep);
 }
 
+// A SUB whose only pipes are udp:// sleeps in poll() on its sockets (waiter.hpp): a datagram,
+// a timeout and the context's shutdown each end the sleep, and the event fd, asked for after
+// such sleeps, is readable exactly while a message waits.
+TEST(UdpNet, ASubscriberSleepingOnItsSocketWakesForDataTimeoutsAndHandsOverItsFd) {
+  context ctx;
+  const std::string ep = endpoint(1, 40002);
+  auto sub = make_sub(ctx, ep, 0, 0, 0, 1);
+  ASSERT_FALSE(sub.set(opt::wait, wait_strategy::block));
+  ASSERT_FALSE(sub.set(opt::spin_ns, 0));
+  auto pub = make_pub(ctx, ep);
+  sync(pub, {&sub});
+  while (sub.recv(recv_flags::dontwait)) {
+  }
+  for (int round = 0; round < 20; ++round) {
+    std::thread later([&] {
+      std::this_thread::sleep_for(5ms);
+      EXPECT_FALSE(pub.send(std::string_view("d" + std::to_string(round))));
+    });
+    ASSERT_FALSE(sub.set(opt::rcvtimeo, 10s));
+    std::string got;
+    while (got.empty() || got[0] != 'd') {
+      auto m = sub.recv();
+      ASSERT_TRUE(m) << m.error().message();
+      got = m->to_string();
+    }
+    later.join();
+    EXPECT_EQ(got, "d" + std::to_string(round));
+  }
+  ASSERT_FALSE(sub.set(opt::rcvtimeo, 30ms));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto none = sub.recv();
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error(), make_error_code(errc::again));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 25ms);
+
+  auto fd = sub.fd();
+  ASSERT_TRUE(fd);
+  pollfd p{*fd, POLLIN, 0};
+  // Readable spuriously at most for a moment (a notifier's write in flight, shoal/socket.hpp):
+  // events() then says nothing is pending and resets it.
+  const auto settles = [&] {
+    for (int i = 0; i < 200; ++i) {
+      auto ev = sub.events();
+      if (!ev || (*ev & pollin) != 0) return false;
+      p.revents = 0;
+      if (::poll(&p, 1, 0) == 0) return true;
+      std::this_thread::sleep_for(1ms);
+    }
+    return false;
+  };
+  EXPECT_TRUE(settles()) << "the event fd stays readable with nothing to read";
+  ASSERT_FALSE(pub.send(std::string_view("d-fd")));
+  p.revents = 0;
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  auto m = sub.recv(recv_flags::dontwait);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->view(), "d-fd");
+  EXPECT_TRUE(settles()) << "the event fd stays readable after its message was read";
+
+  // Shutdown wakes a sleeper too.
+  auto sleeper = make_sub(ctx, endpoint(2, 40003), 0, 0, 0, 1);
+  ASSERT_FALSE(sleeper.set(opt::wait, wait_strategy::block));
+  ASSERT_FALSE(sleeper.set(opt::spin_ns, 0));
+  std::atomic<bool> woke{false};
+  std::thread t([&] {
+    auto r = sleeper.recv();
+    EXPECT_FALSE(r);
+    if (!r) {
+      EXPECT_EQ(r.error(), make_error_code(errc::term));
+    }
+    woke = true;
+  });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(woke.load());
+  ctx.shutdown();
+  t.join();
+  EXPECT_TRUE(woke.load());
+}
+
 TEST(UdpNet, LossReorderAndDuplicatesDeliverEveryMessageOnceInOrder) {
   context ctx;
   const std::string ep = endpoint(2, 40002);

@@ -39,8 +39,10 @@ constexpr bool has(recv_flags set, recv_flags f) noexcept { return (static_cast<
 // How a thread waits for a peer (for data, or for space under the high-water mark).
 //  spin        busy-polls with the CPU's pause instruction: lowest latency, one core busy.
 //  spin_yield  busy-polls for spin_ns, then calls sched_yield between polls.
-//  block       busy-polls for spin_ns, then sleeps on a futex (~0% CPU while idle). The peer
-//              makes a wake syscall only when this side is actually asleep.
+//  block       busy-polls for spin_ns (0: looks once, then sleeps at once), then sleeps on a
+//              futex (~0% CPU while idle). The peer makes a wake syscall only when this side is
+//              actually asleep. A socket whose every connection is udp:// sleeps in poll() on
+//              its UDP sockets instead, so that a datagram wakes it directly.
 enum class wait_strategy : int { spin = 0, spin_yield = 1, block = 2 };
 
 [[nodiscard]] std::string_view to_string(wait_strategy w) noexcept;
