@@ -116,9 +116,11 @@ def run_inproc(kind, endpoint, size, count, warmup, cpu_a, cpu_b, gap_ns):
 
 def run_procs(kind, endpoint, size, count, warmup, cpu_a, cpu_b, gap_ns):
     r, w = os.pipe()
+    done_r, done_w = os.pipe()  # closed by the timing side once it has every message
     child = os.fork()
     if child == 0:  # the peer: its own context, made after the fork
         os.close(w)
+        os.close(done_w)
         status = 1
         try:
             pin(cpu_b)
@@ -132,13 +134,18 @@ def run_procs(kind, endpoint, size, count, warmup, cpu_a, cpu_b, gap_ns):
                 echo(s, warmup + count)
             else:
                 send_all(s, size, warmup + count)
-            s.close()  # default linger: the sender's tail is delivered before term returns
+            # Close only once the timing side has had every message: libzmq 4.3 can drop what
+            # its receiving engine still holds when the peer's connection closes under
+            # backpressure (a few hundred messages at the tail of an ipc:// PUSH, now and then).
+            os.read(done_r, 1)
+            s.close()
             ctx.term()
             status = 0
         except Exception as e:
             print(f"pyzmq peer: {e}", file=sys.stderr)
         os._exit(status)
     os.close(r)
+    os.close(done_r)
     pin(cpu_a)
     ctx = zmq.Context(1)
     s = ctx.socket(zmq.PAIR if kind == "rtt" else zmq.PULL)
@@ -149,6 +156,7 @@ def run_procs(kind, endpoint, size, count, warmup, cpu_a, cpu_b, gap_ns):
     try:
         result = timing_rtt(s, size, count, warmup, gap_ns) if kind == "rtt" else receive(s, count, warmup)
     finally:
+        os.close(done_w)
         s.close(0)
         ctx.term()
         _, status = os.waitpid(child, 0)

@@ -72,6 +72,9 @@ def peer_main(args):
             send(m)
         send(b"")  # end
         print(repr(start), repr(cpu_s() - c0), flush=True)
+        # Close only once the receiver has had everything (it closes our stdin then): libzmq 4.3
+        # can lose the tail of a PUSH stream whose sender closes while the receiver is behind.
+        sys.stdin.read()
     s.close()
     ctx.term()
 
@@ -85,11 +88,11 @@ def cpu_s():
 def spawn_peer(role, lib, endpoint, cpu, count=0, wait=0):
     cmd = [sys.executable, os.path.abspath(__file__), "--peer", role, "--lib", lib, "--endpoint", endpoint,
            "--cpu", str(cpu), "--count", str(count), "--wait", str(wait)]
-    return subprocess.Popen(cmd, env=os.environ.copy(), stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(cmd, env=os.environ.copy(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
 def finish(proc, what):
-    """Waits for the peer; returns what it printed."""
+    """Closes the peer's stdin (a sender closes its socket then), waits for it; returns what it printed."""
     try:
         out, _ = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
