@@ -282,6 +282,11 @@ def machine_block(doc):
                            f"{p.get('threads', '')}"),
              ("run", f"shoal-bench --{doc.get('mode')}, {doc.get('rounds')} round(s), shoal wait "
                      f"{doc.get('wait')}, {doc.get('seconds', 0):.0f} s, started {doc.get('date')}")]
+    st = doc.get("steal")
+    if st:
+        note = " (above 5%, a run's figures are the neighbours' as much as this machine's)" if st["max"] > 0.05 else ""
+        items.append(("host steal", f"median {100 * st['median']:.1f}% of a run, worst {100 * st['max']:.1f}% "
+                                    f"({st['worst']}), over {st['runs']} runs{note}"))
     return "<table class='machine'>" + "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items) + "</table>"
 

@@ -84,6 +84,13 @@ def check_json(doc):
     idle = row(doc, "shoal.inproc.rtt.idle")
     if idle:
         check(idle.get("gap_ns") == 10_000_000, f"idle row gap: {idle.get('gap_ns')}")
+    # Steal time: a run that spans a jiffy has a reading in 0..1 (most do), and the
+    # summary agrees with the rounds.
+    st = doc.get("steal")
+    stolen = [rnd["steal"] for r in doc["results"] for rnd in r["rounds"] if isinstance(rnd, dict) and "steal" in rnd]
+    if check(st and stolen, f"no steal summary ({st}) or no round with a steal reading"):
+        check(all(0 <= x <= 1 for x in stolen), f"steal outside 0..1: {stolen}")
+        check(st["runs"] == len(stolen) and abs(st["max"] - max(stolen)) < 1e-9, f"steal summary {st} vs {stolen}")
     names = {f["name"] for f in doc["findings"]}
     for n in ("shoal msg/s / SPSC ring msg/s at 64 B", "idle gaps: libzmq RTT p50 / shoal RTT p50"):
         check(n in names, f"no finding '{n}'")
@@ -102,7 +109,7 @@ def check_report(json_path, html_path, doc):
         check(base64.b64decode(b)[:8] == b"\x89PNG\r\n\x1a\n", "an embedded image is not a PNG")
     for title in ("Latency CDF: two threads of one process", "Latency CDF: idle gaps", "Latency CDF: pyzmq",
                   "Throughput by message size", "Ratios to the physical limits", "Ratios to libzmq",
-                  "Socket patterns", "AMD" if "AMD" in doc["machine"]["cpu_model"] else "CPU"):
+                  "Socket patterns", "host steal", "AMD" if "AMD" in doc["machine"]["cpu_model"] else "CPU"):
         check(title in text, f"the report has no '{title}'")
     for r in doc["results"]:
         check(r["label"].replace("&", "&amp;").replace(">", "&gt;") in text, f"the report lacks row {r['label']}")

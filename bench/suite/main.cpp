@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "harness/cpu_steal.hpp"
 #include "suite/findings.hpp"
 #include "suite/measurement.hpp"
 #include "suite/report.hpp"
@@ -49,7 +50,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "[round %d/%d] %-30s ", round, o.rounds, m.label.c_str());
       std::fflush(stderr);
       const auto t = std::chrono::steady_clock::now();
+      const auto ticks = read_cpu_ticks({o.cpu_a, o.cpu_b});
       all_ok = run_once(m) && all_ok;
+      if (const auto f = steal_fraction(ticks, read_cpu_ticks({o.cpu_a, o.cpu_b}))) m.rounds.back().steal = *f;
       std::fprintf(stderr, "%s (%.2f s)\n", describe_last(m).c_str(), seconds_since(t));
     }
   }

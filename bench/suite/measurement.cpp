@@ -500,6 +500,28 @@ bool run_once(measurement& m) {
   return v.ok || v.na;
 }
 
+steal_summary summarize_steal(const std::vector<measurement>& plan) {
+  steal_summary s;
+  std::vector<double> all;
+  for (const measurement& m : plan) {
+    for (const round_value& r : m.rounds) {
+      if (r.steal < 0) continue;
+      all.push_back(r.steal);
+      if (all.size() == 1 || r.steal > s.max) {
+        s.max = r.steal;
+        s.worst = m.label;
+      }
+    }
+  }
+  s.runs = all.size();
+  if (!all.empty()) {
+    std::sort(all.begin(), all.end());
+    const std::size_t n = all.size();
+    s.median = n % 2 == 1 ? all[n / 2] : (all[n / 2 - 1] + all[n / 2]) / 2;
+  }
+  return s;
+}
+
 std::string describe_last(const measurement& m) {
   if (m.rounds.empty()) return {};
   const round_value& v = m.rounds.back();
@@ -521,7 +543,12 @@ std::string describe_last(const measurement& m) {
   } else {
     std::snprintf(buf, sizeof buf, "%.3f M msg/s, %.1f MB/s", v.thr.msgs_per_s() / 1e6, v.thr.mb_per_s());
   }
-  return buf;
+  std::string text = buf;
+  if (v.steal >= 0.01) {
+    std::snprintf(buf, sizeof buf, ", steal %.0f%%", 100 * v.steal);
+    text += buf;
+  }
+  return text;
 }
 
 }  // namespace shoal::bench

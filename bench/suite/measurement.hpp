@@ -42,6 +42,9 @@ struct round_value {
   std::vector<double> cdf;  // metric::rtt: the round trips at stats' cdf_percentiles
   throughput_result thr;    // metric::thr
   pattern_result pat;       // metric::pattern
+  // Fraction of the run's time the hypervisor gave the two pinned CPUs to someone else (steal
+  // in /proc/stat; harness/cpu_steal.hpp); negative: not known (a run shorter than a jiffy).
+  double steal = -1;
 };
 
 // Medians across rounds of what a pattern row reports besides its rate.
@@ -76,6 +79,17 @@ struct measurement {
   [[nodiscard]] double median_mb_per_s() const;
   [[nodiscard]] pattern_medians median_pattern() const;  // metric::pattern
 };
+
+// Steal time over every run of the plan: the median and the worst run, and which row that was.
+struct steal_summary {
+  std::size_t runs = 0;  // runs with a reading
+  double median = 0;
+  double max = 0;
+  std::string worst;  // the label of the row of the worst run
+};
+[[nodiscard]] steal_summary summarize_steal(const std::vector<measurement>& plan);
+// Above this much steal in a run, the table says its figures are not the machine's alone.
+inline constexpr double steal_warning = 0.05;
 
 // "64 B", "1 KiB", "64 KiB", "10 KiB", "1000 B", "1 MiB".
 [[nodiscard]] std::string format_size(std::uint64_t bytes);

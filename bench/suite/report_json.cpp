@@ -1,6 +1,7 @@
 // report: the JSON file (see report.hpp): machine, run parameters, every measurement's median
 // and per-round values (pattern rows: metric "pattern", with the send rate, each subscriber's
-// rate and the dropped fraction, or requests for request-reply), and the findings. Threading: main thread only.
+// rate and the dropped fraction, or requests for request-reply; each round with the steal time of
+// its run), the run's steal summary, and the findings. Threading: main thread only.
 #include <cstdio>
 
 #include "harness/json_writer.hpp"
@@ -106,7 +107,15 @@ json_object pattern_json(const measurement& m) {
   }
   o.add("warmup_ms", c.warmup.count()).add("duration_ms", c.duration.count());
   std::vector<std::string> rounds;
-  for (const round_value& r : m.rounds) rounds.push_back(r.ok ? pattern_round_json(r.pat, requests).str() : "null");
+  for (const round_value& r : m.rounds) {
+    if (!r.ok) {
+      rounds.emplace_back("null");
+      continue;
+    }
+    json_object v = pattern_round_json(r.pat, requests);
+    if (r.steal >= 0) v.add("steal", r.steal);
+    rounds.push_back(v.str());
+  }
   if (m.any_ok()) {
     const pattern_medians p = m.median_pattern();
     json_object med;
@@ -161,10 +170,12 @@ json_object measurement_json(const measurement& m) {
       rounds.push_back(json_object().add("na", m.na).str());
     } else if (!r.ok) {
       rounds.emplace_back("null");
-    } else if (m.what == metric::rtt) {
-      rounds.push_back(rtt_json(r.rtt).str());
     } else {
-      rounds.push_back(thr_json(r.thr.msgs_per_s(), r.thr.mb_per_s()).add("seconds", r.thr.seconds).str());
+      json_object v = m.what == metric::rtt
+                          ? rtt_json(r.rtt)
+                          : thr_json(r.thr.msgs_per_s(), r.thr.mb_per_s()).add("seconds", r.thr.seconds);
+      if (r.steal >= 0) v.add("steal", r.steal);
+      rounds.push_back(v.str());
     }
   }
   if (!m.any_ok()) {
@@ -207,6 +218,14 @@ bool write_json(const suite_options& o, const run_facts& facts, const std::vecto
   doc.add("wait", std::string(to_string(o.wait))).add("procs", o.procs).add("seconds", facts.seconds);
   doc.add("machine", to_json(facts.machine));
   doc.add("placement", placement_json(o));
+  const steal_summary steal = summarize_steal(plan);
+  if (steal.runs > 0) {
+    doc.add("steal", json_object()
+                         .add("runs", steal.runs)
+                         .add("median", steal.median)
+                         .add("max", steal.max)
+                         .add("worst", steal.worst));
+  }
   std::vector<std::string> results;
   results.reserve(plan.size());
   for (const measurement& m : plan) results.push_back(measurement_json(m).str());

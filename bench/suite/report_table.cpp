@@ -178,6 +178,16 @@ void print_table(std::FILE* out, const suite_options& o, const run_facts& facts,
       std::fprintf(out, "  %-62s %10s\n", f.name.c_str(), value_text(f).c_str());
     }
   }
+  const steal_summary steal = summarize_steal(plan);
+  if (steal.runs > 0) {
+    std::fprintf(out,
+                 "host steal on cpus %d,%d (their time the hypervisor gave to other guests): median %.1f%% of a run,\n"
+                 "worst %.1f%% (%s)%s\n",
+                 o.cpu_a, o.cpu_b, 100 * steal.median, 100 * steal.max, steal.worst.c_str(),
+                 steal.max > steal_warning ? "; above 5% a run's figures, and ratios of rows run seconds apart,\n"
+                                             "are the neighbours' as much as this machine's"
+                                           : "");
+  }
   for (const measurement& m : plan) {
     if (m.error.empty()) continue;
     std::fprintf(out, "%s %s: %s\n", m.not_applicable() ? "n/a in" : "error in", m.label.c_str(), m.error.c_str());
