@@ -20,17 +20,24 @@
 #include <string_view>
 
 namespace shoal::sys {
+namespace {
+
+// A relative timeout for futex(2) and ppoll(2): `ts` filled and returned, or null (no timeout)
+// when `timeout_ns` is negative.
+timespec* relative_timeout(std::int64_t timeout_ns, timespec& ts) noexcept {
+  if (timeout_ns < 0) return nullptr;
+  ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
+  ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
+  return &ts;
+}
+
+}  // namespace
 
 std::error_code futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, std::int64_t timeout_ns,
                            bool shared) noexcept {
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
   timespec ts{};
-  timespec* tsp = nullptr;
-  if (timeout_ns >= 0) {
-    ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
-    ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
-    tsp = &ts;
-  }
+  timespec* const tsp = relative_timeout(timeout_ns, ts);
   const int op = shared ? FUTEX_WAIT : (FUTEX_WAIT | FUTEX_PRIVATE_FLAG);
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): syscall(2) is variadic
   const long rc = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, expected, tsp, nullptr, 0);
@@ -53,12 +60,7 @@ bool poll_sleep(int wake_fd, const int* fds, std::size_t count, std::int64_t tim
   set[0] = {wake_fd, POLLIN, 0};
   for (std::size_t i = 0; i < count; ++i) set[i + 1] = {fds[i], POLLIN, 0};
   timespec ts{};
-  timespec* tsp = nullptr;
-  if (timeout_ns >= 0) {
-    ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
-    ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
-    tsp = &ts;
-  }
+  timespec* const tsp = relative_timeout(timeout_ns, ts);
   // EINTR: the caller looks again and sleeps again, as after any wake-up.
   const int n = ppoll(set.data(), count + 1, tsp, nullptr);
   return n > 0 && (set[0].revents & POLLIN) != 0;
