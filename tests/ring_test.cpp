@@ -91,6 +91,30 @@ TEST(Ring, RecordsComeOutInOrderWithTheirContent) {
   EXPECT_EQ(t.get(), "<empty>");
 }
 
+// write() copies a payload that runs past its first line in two parts (copy_payload): every
+// size across one to several lines comes out byte for byte, by the short path (a whole message)
+// and by the long one (a frame with MORE), and the record after it starts intact.
+TEST(Ring, WrittenPayloadsOfEverySizeComeOutIntact) {
+  test_ring t(std::uint64_t{1} << 16);
+  std::string src(600, '\0');
+  for (std::size_t len = 0; len <= src.size(); ++len) {
+    for (std::size_t i = 0; i < len; ++i) src[i] = static_cast<char>((i * 131 + len * 7) & 0xff);
+    const std::string_view want(src.data(), len);
+    const std::uint8_t flags = (len % 2 == 1) ? flag_more : 0;
+    ASSERT_EQ(t.w.write(record_type::data, flags, src.data(), len), claim_status::ok) << len;
+    if (flags != 0) {
+      ASSERT_EQ(t.w.write(record_type::data, 0, "end", 3), claim_status::ok) << len;
+    }
+    bool more = false;
+    ASSERT_EQ(t.get(&more), want) << len;
+    EXPECT_EQ(more, flags != 0) << len;
+    if (flags != 0) {
+      ASSERT_EQ(t.get(), "end") << len;
+    }
+    ASSERT_EQ(t.get(), "<empty>") << len;
+  }
+}
+
 TEST(Ring, FullUntilTheConsumerPublishes) {
   test_ring t(min_capacity);
   const std::string rec(56, 'x');  // 64-byte records

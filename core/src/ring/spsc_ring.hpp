@@ -29,6 +29,25 @@ inline std::atomic_ref<std::uint64_t> word(std::byte* base, std::uint64_t offset
 // Smallest data area that still carries useful records.
 inline constexpr std::uint64_t min_capacity = 4096;
 
+// Copies a record's payload into the ring; `dst` is the payload's start, header_size bytes into
+// the record's first line. A payload that runs past that line is copied in two parts: what lies
+// beyond the first line first, from a line-aligned address, then the first line's part. Copied
+// in one go, from 8 bytes into a line, every vector store of it would straddle two lines (a
+// 64 B payload ends with one such store), and a store across lines needs both lines at once.
+// Split, the stores stay within their lines, and the reader's polled line (the first, with the
+// header) is written after the others. Measured on a 2 vCPU Sapphire Rapids guest, inproc 64 B,
+// A/B interleaved (`shoal lat`, 5 pairs): round trip p50 682-714 -> 663-688 ns; throughput moved
+// within its run-to-run noise (+-15%).
+inline void copy_payload(std::byte* dst, const void* src, std::uint64_t len) noexcept {
+  constexpr std::uint64_t first = cache_line - header_size;
+  if (len > first) {
+    std::memcpy(dst + first, static_cast<const std::byte*>(src) + first, len - first);
+    std::memcpy(dst, src, first);
+  } else if (len != 0) {
+    std::memcpy(dst, src, len);  // an empty payload may come as a null pointer
+  }
+}
+
 // Producer half. Keeps private copies of its tail and of the consumer's published position.
 class writer {
  public:
@@ -120,7 +139,7 @@ class writer {
         tail_ + rec - head_cache_ > capacity_ || (limit != 0 && msgs_written_ - msgs_read_cache_ >= limit)) {
       return false;
     }
-    if (len != 0) std::memcpy(base_ + off + header_size, src, len);  // src may be null then
+    copy_payload(base_ + off + header_size, src, len);
     prepare_end(tail_ + rec, rec);
     detail::word(base_, off).store(make_header(static_cast<std::uint32_t>(len), type, 0), std::memory_order_release);
     tail_ += rec;
@@ -137,7 +156,7 @@ class writer {
     claim_status st{};
     std::byte* p = claim(len, st);
     if (p == nullptr) return st;
-    if (len != 0) std::memcpy(p, src, len);  // an empty frame may come as a null pointer
+    copy_payload(p, src, len);
     commit(type, flags);
     return claim_status::ok;
   }
