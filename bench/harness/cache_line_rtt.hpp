@@ -23,6 +23,9 @@ namespace shoal::bench {
 
 // Round-trip times in ns of `cfg.count` bounces after `cfg.warmup` untimed ones, between
 // cfg.cpu_a (timing) and cfg.cpu_b (echo). Endpoint, size and wait are ignored; procs is not.
-[[nodiscard]] result<std::vector<double>> cache_line_rtt(const run_config& cfg);
+// lines_per_hop 2: each way moves two lines, a data line and then the flag the reader polls
+// (prefetching the data line while it waits), which is what a 64 B message costs any ring that
+// commits with a word inside its records: 64 B of payload and a header fill more than one line.
+[[nodiscard]] result<std::vector<double>> cache_line_rtt(const run_config& cfg, unsigned lines_per_hop = 1);
 
 }  // namespace shoal::bench

@@ -63,7 +63,7 @@ def check_json(doc):
     p = doc.get("placement", {})
     check(len(p.get("cpus", [])) == 2 and "timing_side_cpu" in p and "peer_cpu" in p, f"placement: {p}")
     keys = {r["key"] for r in doc["results"]}
-    want = ["limit.spsc_ring", "shoal.inproc.thr.128", "shoal.inproc.thr.512", "shoal.inproc.thr.10240",
+    want = ["limit.spsc_ring", "limit.cache_line", "limit.cache_line.two_lines", "shoal.inproc.thr.128", "shoal.inproc.thr.512", "shoal.inproc.thr.10240",
             "shoal.inproc.rtt.idle", "shoal.inproc.rtt.idle.block", "libzmq.inproc.rtt.idle"]
     pyzmq = ["pyzmq.inproc.rtt", "pyzmq.ipc.rtt", "pyzmq.tcp.rtt", "pyzmq.inproc.thr.64", "pyzmq.ipc.thr.64",
              "pyzmq.tcp.thr.64"]
@@ -92,7 +92,8 @@ def check_json(doc):
         check(all(0 <= x <= 1 for x in stolen), f"steal outside 0..1: {stolen}")
         check(st["runs"] == len(stolen) and abs(st["max"] - max(stolen)) < 1e-9, f"steal summary {st} vs {stolen}")
     names = {f["name"] for f in doc["findings"]}
-    for n in ("shoal msg/s / SPSC ring msg/s at 64 B", "idle gaps: libzmq RTT p50 / shoal RTT p50"):
+    for n in ("shoal RTT p50 / two-line RTT p50", "two-line RTT p50 / cache-line RTT p50",
+              "shoal msg/s / SPSC ring msg/s at 64 B", "idle gaps: libzmq RTT p50 / shoal RTT p50"):
         check(n in names, f"no finding '{n}'")
 
 

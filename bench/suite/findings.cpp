@@ -137,6 +137,12 @@ std::vector<finding> compute_findings(const std::vector<measurement>& plan) {
     finding f = p50_ratio(*shoal_rtt, *shoal_rtt, *limit, "shoal RTT p50 / cache-line RTT p50", "x limit");
     out.push_back(at_most(f, 1.3, "<= 1.3"));
   }
+  if (const auto two = find_row(plan, "limit.cache_line.two_lines"); two && shoal_rtt) {
+    out.push_back(p50_ratio(*shoal_rtt, *shoal_rtt, *two, "shoal RTT p50 / two-line RTT p50", "x 2-line"));
+  }
+  if (const auto two = find_row(plan, "limit.cache_line.two_lines"); two && limit) {
+    out.push_back(p50_ratio(*two, *two, *limit, "two-line RTT p50 / cache-line RTT p50", "x limit"));
+  }
   if (shoal_rtt && zmq_rtt) {
     out.push_back(p50_ratio(*zmq_rtt, *zmq_rtt, *shoal_rtt, "libzmq RTT p50 / shoal RTT p50", "x shoal"));
   }

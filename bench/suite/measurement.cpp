@@ -261,7 +261,8 @@ std::string error_text(const std::error_code& ec) {
 
 result<std::vector<double>> run_rtt(const measurement& m) {
   if (m.who == impl::limit && is_net_limit(m.limit)) return run_net_limit(m);
-  if (m.who == impl::limit) return m.limit == limit_kind::futex ? futex_rtt(m.cfg) : cache_line_rtt(m.cfg);
+  if (m.who == impl::limit && m.limit == limit_kind::futex) return futex_rtt(m.cfg);
+  if (m.who == impl::limit) return cache_line_rtt(m.cfg, m.limit == limit_kind::two_lines ? 2 : 1);
   if (m.who == impl::pyzmq) return pyzmq_latency(m.cfg);
   return m.who == impl::shoal ? shoal_latency(m.cfg) : zmq_latency(m.cfg);
 }
@@ -367,6 +368,12 @@ std::vector<measurement> make_base_plan(const suite_options& o) {
     return plan;
   }
   plan.push_back(make_inproc(impl::limit, metric::rtt, base, 64, o.rtt_count));
+  // The floor of a 64 B message (informational): two lines each way.
+  measurement two = make_inproc(impl::limit, metric::rtt, base, 64, o.rtt_count);
+  two.limit = limit_kind::two_lines;
+  two.key = "limit.cache_line.two_lines";
+  two.label = "limit: two-line RTT";
+  plan.push_back(std::move(two));
   plan.push_back(make_inproc(impl::shoal, metric::rtt, base, 64, o.rtt_count));
   // NUMA (2+ nodes only; the report says why not otherwise): the same round trip with each
   // side's ring bound to its own CPU's node, then forced onto a remote node.

@@ -20,12 +20,15 @@ namespace shoal::bench {
 enum class impl { limit, shoal, libzmq, pyzmq };
 // pattern: a socket-pattern run (pattern_runs.hpp), whose figure is a message or request rate.
 enum class metric { rtt, thr, pattern };
-// What a limit row measures: cache-line ping-pong, futex wait/wake ping-pong (rtt), memcpy
+// What a limit row measures: cache-line ping-pong (one line per way, or two: two_lines, the
+// floor of a 64 B message in any ring with a commit word inside its records), futex wait/wake
+// ping-pong (rtt), memcpy
 // bandwidth (thr: one "message" is one copy of a cfg.size block), a bare SPSC ring of 64 B
 // slots between two threads (thr: one message per slot); the network section's raw TCP and
 // Unix-domain stream ping-pongs, blocking or spinning (net_section.hpp).
 enum class limit_kind {
   cache_line,
+  two_lines,
   futex,
   memcpy,
   spsc_ring,

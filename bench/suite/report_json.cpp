@@ -53,10 +53,11 @@ const char* impl_name(const measurement& m) {
   switch (m.who) {
     case impl::limit:
       if (is_net_limit(m.limit)) return net_limit_name(m.limit);
-      return m.limit == limit_kind::cache_line ? "cache-line"
-             : m.limit == limit_kind::futex    ? "futex"
-             : m.limit == limit_kind::memcpy   ? "memcpy"
-                                               : "spsc-ring";
+      return m.limit == limit_kind::cache_line  ? "cache-line"
+             : m.limit == limit_kind::two_lines ? "two-lines"
+             : m.limit == limit_kind::futex     ? "futex"
+             : m.limit == limit_kind::memcpy    ? "memcpy"
+                                                : "spsc-ring";
     case impl::shoal:
       return "shoal";
     case impl::libzmq:
