@@ -1,5 +1,5 @@
 // cache_line_rtt: the physical limit for a round trip between two cores — two threads pinned to
-// two CPUs bounce a counter through two std::atomic<uint64_t> on separate 64-byte lines,
+// two CPUs bounce a counter through std::atomic<uint64_t> words on separate 64-byte lines,
 // busy-polling with pause. With cfg.procs the lines live in a shared mapping and the two sides
 // are two processes (the same hardware limit, seen by shm://).
 //
@@ -8,7 +8,8 @@
 // depends on which cache slice is the line's home, so a fixed pair measured 351-612 ns p50
 // depending on its address on the development machine (2 vCPU Sapphire Rapids guest), each
 // pair within a few percent of itself run to run, and the row swung between rounds by as much
-// as a ring's design could gain or lose. Walked, the same machine gave 473-583 ns.
+// as a ring's design could gain or lose. Walked, the same machine gave 473-583 ns in the same
+// standalone test and 497-545 ns in the suite.
 // Threading: call from any thread; it runs and joins its own two (with cfg.procs it forks two
 // processes: call it with no other thread running).
 #pragma once

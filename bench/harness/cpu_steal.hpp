@@ -25,6 +25,11 @@ struct cpu_ticks {
 // Reads /proc/stat now; nullopt when it cannot be read or parsed.
 [[nodiscard]] std::optional<cpu_ticks> read_cpu_ticks(const std::vector<int>& cpus);
 
+// /proc/stat counts in ticks of 10 ms (USER_HZ 100): a run must span this many ticks of its CPUs
+// (0.25 s of two) before its own fraction means anything, since one stolen tick is then 2%.
+// Shorter runs still count towards a summary over summed ticks.
+inline constexpr std::uint64_t steal_min_ticks = 50;
+
 // Fraction (0..1) of the time between two readings that was stolen; nullopt when either reading
 // is missing or no tick passed between them (a run shorter than a jiffy).
 [[nodiscard]] std::optional<double> steal_fraction(const std::optional<cpu_ticks>& before,

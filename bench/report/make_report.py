@@ -284,9 +284,13 @@ def machine_block(doc):
                      f"{doc.get('wait')}, {doc.get('seconds', 0):.0f} s, started {doc.get('date')}")]
     st = doc.get("steal")
     if st:
-        note = " (above 5%, a run's figures are the neighbours' as much as this machine's)" if st["max"] > 0.05 else ""
-        items.append(("host steal", f"median {100 * st['median']:.1f}% of a run, worst {100 * st['max']:.1f}% "
-                                    f"({st['worst']}), over {st['runs']} runs{note}"))
+        text = f"{100 * st['overall']:.1f}% of all runs"
+        if st["runs"]:
+            text += (f"; runs of 0.25 s and more: median {100 * st['median']:.1f}%, worst {100 * st['max']:.1f}% "
+                     f"({st['worst']})")
+        if st["overall"] > 0.05:
+            text += " (above 5%, the figures are the neighbours' as much as this machine's)"
+        items.append(("host steal", text))
     return "<table class='machine'>" + "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items) + "</table>"
 

@@ -52,7 +52,13 @@ int main(int argc, char** argv) {
       const auto t = std::chrono::steady_clock::now();
       const auto ticks = read_cpu_ticks({o.cpu_a, o.cpu_b});
       all_ok = run_once(m) && all_ok;
-      if (const auto f = steal_fraction(ticks, read_cpu_ticks({o.cpu_a, o.cpu_b}))) m.rounds.back().steal = *f;
+      const auto after = read_cpu_ticks({o.cpu_a, o.cpu_b});
+      if (round_value& v = m.rounds.back();
+          v.ok && ticks && after && after->total >= ticks->total && after->steal >= ticks->steal) {
+        v.ticks = after->total - ticks->total;
+        v.steal_ticks = after->steal - ticks->steal;
+        if (v.ticks >= steal_min_ticks) v.steal = steal_fraction(ticks, after).value_or(-1);
+      }
       std::fprintf(stderr, "%s (%.2f s)\n", describe_last(m).c_str(), seconds_since(t));
     }
   }

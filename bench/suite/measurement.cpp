@@ -510,8 +510,11 @@ bool run_once(measurement& m) {
 steal_summary summarize_steal(const std::vector<measurement>& plan) {
   steal_summary s;
   std::vector<double> all;
+  std::uint64_t stolen = 0;
   for (const measurement& m : plan) {
     for (const round_value& r : m.rounds) {
+      s.ticks += r.ticks;
+      stolen += r.steal_ticks;
       if (r.steal < 0) continue;
       all.push_back(r.steal);
       if (all.size() == 1 || r.steal > s.max) {
@@ -520,6 +523,7 @@ steal_summary summarize_steal(const std::vector<measurement>& plan) {
       }
     }
   }
+  s.overall = s.ticks == 0 ? 0 : static_cast<double>(stolen) / static_cast<double>(s.ticks);
   s.runs = all.size();
   if (!all.empty()) {
     std::sort(all.begin(), all.end());

@@ -45,8 +45,11 @@ struct round_value {
   std::vector<double> cdf;  // metric::rtt: the round trips at stats' cdf_percentiles
   throughput_result thr;    // metric::thr
   pattern_result pat;       // metric::pattern
-  // Fraction of the run's time the hypervisor gave the two pinned CPUs to someone else (steal
-  // in /proc/stat; harness/cpu_steal.hpp); negative: not known (a run shorter than a jiffy).
+  // Ticks of the two pinned CPUs during the run, and those the hypervisor gave to someone else
+  // (steal in /proc/stat; harness/cpu_steal.hpp); both 0 when not read. `steal`: their ratio,
+  // for runs of steal_min_ticks and more; negative otherwise (too short to say).
+  std::uint64_t ticks = 0;
+  std::uint64_t steal_ticks = 0;
   double steal = -1;
 };
 
@@ -83,15 +86,18 @@ struct measurement {
   [[nodiscard]] pattern_medians median_pattern() const;  // metric::pattern
 };
 
-// Steal time over every run of the plan: the median and the worst run, and which row that was.
+// Steal time over the plan's successful runs: over all their ticks together, and the median and
+// worst of the runs long enough for a fraction of their own, with the worst one's row.
 struct steal_summary {
-  std::size_t runs = 0;  // runs with a reading
+  std::uint64_t ticks = 0;  // all ticks read
+  double overall = 0;       // stolen ticks / ticks
+  std::size_t runs = 0;     // runs with a fraction of their own
   double median = 0;
   double max = 0;
   std::string worst;  // the label of the row of the worst run
 };
 [[nodiscard]] steal_summary summarize_steal(const std::vector<measurement>& plan);
-// Above this much steal in a run, the table says its figures are not the machine's alone.
+// Above this much steal overall, the table says the figures are not the machine's alone.
 inline constexpr double steal_warning = 0.05;
 
 // "64 B", "1 KiB", "64 KiB", "10 KiB", "1000 B", "1 MiB".

@@ -220,8 +220,10 @@ bool write_json(const suite_options& o, const run_facts& facts, const std::vecto
   doc.add("machine", to_json(facts.machine));
   doc.add("placement", placement_json(o));
   const steal_summary steal = summarize_steal(plan);
-  if (steal.runs > 0) {
+  if (steal.ticks > 0) {
     doc.add("steal", json_object()
+                         .add("ticks", steal.ticks)
+                         .add("overall", steal.overall)
                          .add("runs", steal.runs)
                          .add("median", steal.median)
                          .add("max", steal.max)

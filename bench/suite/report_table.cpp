@@ -179,14 +179,18 @@ void print_table(std::FILE* out, const suite_options& o, const run_facts& facts,
     }
   }
   const steal_summary steal = summarize_steal(plan);
-  if (steal.runs > 0) {
-    std::fprintf(out,
-                 "host steal on cpus %d,%d (their time the hypervisor gave to other guests): median %.1f%% of a run,\n"
-                 "worst %.1f%% (%s)%s\n",
-                 o.cpu_a, o.cpu_b, 100 * steal.median, 100 * steal.max, steal.worst.c_str(),
-                 steal.max > steal_warning ? "; above 5% a run's figures, and ratios of rows run seconds apart,\n"
-                                             "are the neighbours' as much as this machine's"
-                                           : "");
+  if (steal.ticks > 0) {
+    std::fprintf(out, "host steal on cpus %d,%d (their time the hypervisor gave to other guests): %.1f%% of all runs",
+                 o.cpu_a, o.cpu_b, 100 * steal.overall);
+    if (steal.runs > 0) {
+      std::fprintf(out, ";\nruns of 0.25 s and more: median %.1f%%, worst %.1f%% (%s)", 100 * steal.median,
+                   100 * steal.max, steal.worst.c_str());
+    }
+    std::fprintf(out, "%s\n",
+                 steal.overall > steal_warning
+                     ? ";\nabove 5% the figures, and ratios of rows run seconds apart, are the "
+                       "neighbours' as much as this machine's"
+                     : "");
   }
   for (const measurement& m : plan) {
     if (m.error.empty()) continue;
