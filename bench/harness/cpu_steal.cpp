@@ -63,9 +63,15 @@ std::optional<cpu_ticks> read_cpu_ticks(const std::vector<int>& cpus) {
   return parse_cpu_ticks(s.str(), cpus);
 }
 
+std::optional<cpu_ticks> ticks_between(const std::optional<cpu_ticks>& before, const std::optional<cpu_ticks>& after) {
+  if (!before || !after || after->total < before->total || after->steal < before->steal) return std::nullopt;
+  return cpu_ticks{after->total - before->total, after->steal - before->steal};
+}
+
 std::optional<double> steal_fraction(const std::optional<cpu_ticks>& before, const std::optional<cpu_ticks>& after) {
-  if (!before || !after || after->total <= before->total || after->steal < before->steal) return std::nullopt;
-  return static_cast<double>(after->steal - before->steal) / static_cast<double>(after->total - before->total);
+  const auto d = ticks_between(before, after);
+  if (!d || d->total == 0) return std::nullopt;
+  return static_cast<double>(d->steal) / static_cast<double>(d->total);
 }
 
 }  // namespace shoal::bench

@@ -30,6 +30,10 @@ struct cpu_ticks {
 // Shorter runs still count towards a summary over summed ticks.
 inline constexpr std::uint64_t steal_min_ticks = 50;
 
+// The ticks between two readings; nullopt when either is missing or a counter went back.
+[[nodiscard]] std::optional<cpu_ticks> ticks_between(const std::optional<cpu_ticks>& before,
+                                                     const std::optional<cpu_ticks>& after);
+
 // Fraction (0..1) of the time between two readings that was stolen; nullopt when either reading
 // is missing or no tick passed between them (a run shorter than a jiffy).
 [[nodiscard]] std::optional<double> steal_fraction(const std::optional<cpu_ticks>& before,

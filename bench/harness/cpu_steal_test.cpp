@@ -53,6 +53,11 @@ TEST(CpuSteal, TheFractionIsStolenTicksOverAllTicksBetweenTwoReadings) {
   EXPECT_FALSE(steal_fraction(cpu_ticks{1000, 100}, cpu_ticks{1000, 100}).has_value());  // under a jiffy
   EXPECT_FALSE(steal_fraction(std::nullopt, cpu_ticks{1, 0}).has_value());
   EXPECT_FALSE(steal_fraction(cpu_ticks{5, 3}, cpu_ticks{9, 2}).has_value());  // counters went back
+  const auto d = ticks_between(cpu_ticks{1000, 100}, cpu_ticks{1556, 349});
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->total, 556u);
+  EXPECT_EQ(d->steal, 249u);
+  EXPECT_FALSE(ticks_between(cpu_ticks{5, 3}, cpu_ticks{9, 2}).has_value());
 }
 
 // The first CPU /proc/stat lists (cpu 0 may be offline, or a container may list others).

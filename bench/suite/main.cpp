@@ -50,14 +50,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "[round %d/%d] %-30s ", round, o.rounds, m.label.c_str());
       std::fflush(stderr);
       const auto t = std::chrono::steady_clock::now();
-      const auto ticks = read_cpu_ticks({o.cpu_a, o.cpu_b});
+      const auto before = read_cpu_ticks({o.cpu_a, o.cpu_b});
       all_ok = run_once(m) && all_ok;
-      const auto after = read_cpu_ticks({o.cpu_a, o.cpu_b});
-      if (round_value& v = m.rounds.back();
-          v.ok && ticks && after && after->total >= ticks->total && after->steal >= ticks->steal) {
-        v.ticks = after->total - ticks->total;
-        v.steal_ticks = after->steal - ticks->steal;
-        if (v.ticks >= steal_min_ticks) v.steal = steal_fraction(ticks, after).value_or(-1);
+      const auto d = ticks_between(before, read_cpu_ticks({o.cpu_a, o.cpu_b}));
+      if (round_value& v = m.rounds.back(); v.ok && d) {
+        v.ticks = d->total;
+        v.steal_ticks = d->steal;
+        if (v.ticks >= steal_min_ticks) v.steal = static_cast<double>(d->steal) / static_cast<double>(d->total);
       }
       std::fprintf(stderr, "%s (%.2f s)\n", describe_last(m).c_str(), seconds_since(t));
     }

@@ -35,9 +35,9 @@ inline constexpr std::uint64_t min_capacity = 4096;
 // in one go, from 8 bytes into a line, its vector stores straddle two lines (a 64 B payload ends
 // with one such store), and a store across lines needs both lines at once. Split, a payload of
 // up to 120 B (two lines) has no straddling store and a longer one fewer, and the reader's
-// polled line (the first, with the header) is written after the others. Measured on a 2 vCPU Sapphire Rapids guest,
-// inproc 64 B, A/B interleaved (`shoal lat`, 5 pairs): round trip p50 682-714 -> 663-688 ns; throughput moved within
-// its run-to-run noise (+-15%).
+// polled line (the first, with the header) is written after the others. Measured on a 2 vCPU
+// Sapphire Rapids guest, inproc 64 B, A/B interleaved (`shoal lat`, 5 pairs): round trip p50
+// 682-714 -> 663-688 ns; throughput moved within its run-to-run noise (+-15%).
 inline void copy_payload(std::byte* dst, const void* src, std::uint64_t len) noexcept {
   constexpr std::uint64_t first = cache_line - header_size;
   if (len > first) {
