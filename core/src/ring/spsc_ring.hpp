@@ -101,7 +101,14 @@ class writer {
     }
     const std::uint64_t rec = record_bytes(payload);
     const std::uint64_t off = tail_ & mask_;
-    const std::uint64_t pad = (capacity_ - off < rec) ? capacity_ - off : 0;
+    std::uint64_t pad = (capacity_ - off < rec) ? capacity_ - off : 0;
+    if (pad == 0 && rec >= rewind_record && 2 * rec <= off && state_ == state::idle) {
+      // A huge record goes to the start of the data area when it fits there now (ring_layout.hpp,
+      // "Rewinding"); a refresh() costs one line, nothing beside the record's copy.
+      const std::uint64_t rewound = tail_ + (capacity_ - off) + rec;
+      if (rewound - head_cache_ > capacity_) refresh();
+      if (rewound - head_cache_ <= capacity_) pad = capacity_ - off;
+    }
     const std::uint64_t end = tail_ + pad + rec;
     // A held-back message may occupy at most half the ring (padding excluded): then it always
     // fits once the consumer catches up, wherever it starts, and the limit does not depend on
@@ -464,6 +471,11 @@ class reader {
       if (type == record_type::padding) {
         // Padding fills the tail end only; one from the start would lead back to itself.
         if (off == 0 || off + rec != capacity_) return peek_status::corrupt;
+        if (rec >= large_record) {
+          // As for a large record (consume()): its first line is cleared, its inner lines left.
+          clear_line_starts(head_ + cache_line);
+          zero_pos_ = head_ + rec;
+        }
         head_ += rec;
         continue;
       }
