@@ -651,8 +651,8 @@ TEST(Ring, StaleInnerLinesOfLargeRecordsAreNeverReadAsRecords) {
   EXPECT_GT(seq, 1000U);
 }
 
-// Rewinding (ring_layout.hpp): a huge record goes to the start of a drained ring, behind a
-// padding record; one written while the consumer is behind goes where the ring is.
+// Rewinding (ring_layout.hpp): a huge record goes to the start of the ring, behind a padding
+// record, when the area before it holds two and the consumer has read far enough.
 TEST(Ring, AHugeRecordGoesToTheStartOfADrainedRing) {
   test_ring t(std::uint64_t{1} << 20);
   const std::string huge(100'000, 'h');
@@ -671,8 +671,8 @@ TEST(Ring, AHugeRecordGoesToTheStartOfADrainedRing) {
     EXPECT_EQ(t.get(), huge);
     t.r.publish();
   }
-  // Drained at 2 records: the next rewinds; the one after it, written before the consumer
-  // read the first, follows it.
+  // Drained at 2 records: the next rewinds; the one after it follows it, as the area before it
+  // does not hold two.
   ASSERT_EQ(t.put(huge), claim_status::ok);
   ASSERT_EQ(t.put(huge), claim_status::ok);
   EXPECT_EQ(offset_of_next(), 0U);
@@ -701,6 +701,68 @@ TEST(Ring, AHugeRecordGoesToTheStartOfADrainedRing) {
   EXPECT_EQ(offset_of_next(), 2 * rec);
   EXPECT_EQ(t.get(), bigger);
   EXPECT_EQ(t.get(), "<empty>");
+}
+
+// The rewound record must fit now: with the consumer behind from before the first record-size
+// bytes of the area, it would not, and the record goes where the ring is.
+TEST(Ring, AHugeRecordStaysWhenTheRewoundOneWouldNotFit) {
+  test_ring t(std::uint64_t{1} << 20);
+  const std::string huge(100'000, 'h');
+  const std::uint64_t rec = record_bytes(huge.size());
+  const std::string small(50'000, 's');  // under rewind_record: placed as usual
+  const std::uint64_t small_rec = record_bytes(small.size());
+  ASSERT_LT(small_rec, rewind_record);
+  const auto offset_of_next = [&t] {
+    record next{};
+    EXPECT_EQ(t.r.peek(next), peek_status::ok);
+    return static_cast<std::uint64_t>(next.payload - t.data) - header_size;
+  };
+  ASSERT_EQ(t.put(small), claim_status::ok);
+  EXPECT_EQ(t.get(), small);
+  t.r.publish();
+  ASSERT_EQ(t.put(huge), claim_status::ok);  // below 2 records: stays
+  ASSERT_EQ(t.put(huge), claim_status::ok);  // below 2 records: stays
+  // Past 2 records now, but both huge ones are unread and the first starts before `rec`: the
+  // padding and a record at 0 do not fit, the record at the write position does.
+  ASSERT_EQ(t.put(huge), claim_status::ok);
+  EXPECT_EQ(offset_of_next(), small_rec);
+  EXPECT_EQ(t.get(), huge);
+  EXPECT_EQ(offset_of_next(), small_rec + rec);
+  EXPECT_EQ(t.get(), huge);
+  EXPECT_EQ(offset_of_next(), small_rec + 2 * rec);
+  EXPECT_EQ(t.get(), huge);
+  t.r.publish();
+  // write() (its short path never places a huge record) rewinds as claim() does.
+  ASSERT_EQ(t.w.write(record_type::data, 0, huge.data(), huge.size()), claim_status::ok);
+  EXPECT_EQ(offset_of_next(), 0U);
+  EXPECT_EQ(t.get(), huge);
+  EXPECT_EQ(t.get(), "<empty>");
+}
+
+// A claim the caller wrote into and then dropped (a cancelled loan) leaves stale payload in free
+// lines; drop() marks them, so the consumer never reads it as records. The payload is made of
+// valid-looking headers.
+TEST(Ring, ADroppedClaimLeavesNoStaleRecords) {
+  test_ring t(std::uint64_t{64} * 1024);
+  const std::uint64_t fake = make_header(5, record_type::data, 0);
+  for (std::uint64_t size : {200U, 4000U, 30000U}) {
+    claim_status st{};
+    std::byte* p = t.w.claim(size, st);
+    ASSERT_NE(p, nullptr);
+    for (std::uint64_t i = 0; i + sizeof fake <= size; i += sizeof fake) std::memcpy(p + i, &fake, sizeof fake);
+    t.w.drop();
+    // Records of every length from one line up, each read at once: the consumer looks at every
+    // record end as soon as it is published.
+    std::uint64_t written = 0;
+    for (std::uint64_t len = 1; written < 2 * size; len = len % 700 + 53) {
+      const std::string msg = std::to_string(len) + ":" + std::string(len, 'x');
+      ASSERT_EQ(t.put(msg), claim_status::ok);
+      written += record_bytes(msg.size());
+      ASSERT_EQ(t.get(), msg) << "after a dropped claim of " << size;
+      ASSERT_EQ(t.get(), "<empty>") << "after a dropped claim of " << size;
+      t.r.publish();
+    }
+  }
 }
 
 // The padding in front of a rewound record covers lines that held stale payload; the consumer

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "ring/ring_layout.hpp"
 #include "ring_pipe.hpp"
 #include "shoal/context.hpp"
 #include "socket_core.hpp"
@@ -241,6 +242,27 @@ TEST(ZeroCopy, DroppingALoanSendsNothing) {
   EXPECT_EQ(recv_viewed(p.bound), "first");
   EXPECT_EQ(recv_viewed(p.bound), "last");
   EXPECT_EQ(p.bound.recv(recv_flags::dontwait).error(), make_error_code(errc::again));
+}
+
+// What a dropped in-place loan held stays in the ring's free lines; it must never come out as
+// messages. The loan is filled with words that are valid ring headers.
+TEST(ZeroCopy, ADroppedLoansContentIsNeverReadAsMessages) {
+  context ctx;
+  auto p = test::inproc_pair(ctx, socket_type::pull, socket_type::push);
+  const std::uint64_t fake = ring::make_header(5, ring::record_type::data, 0);
+  {
+    auto l = p.connected.loan(2000);
+    ASSERT_TRUE(l);
+    for (std::size_t i = 0; i + sizeof fake <= 2000; i += sizeof fake) std::memcpy(l->data() + i, &fake, sizeof fake);
+  }  // dropped
+  for (std::size_t len = 1; len < 400; len += 13) {
+    const std::string msg(len, 'm');
+    ASSERT_FALSE(p.connected.send(msg));
+    auto got = p.bound.recv();
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->view(), msg);
+    EXPECT_EQ(p.bound.recv(recv_flags::dontwait).error(), make_error_code(errc::again)) << "after " << len;
+  }
 }
 
 TEST(ZeroCopy, MixesWithPlainSendAndRecv) {

@@ -376,7 +376,9 @@ io_status ring_pipe::commit_lent(lent_frame& f, bool more) noexcept {
 }
 
 void ring_pipe::cancel_lent(lent_frame& f) noexcept {
-  // A claim that is never committed leaves the ring as it was.
+  // The claim is dropped; what the caller wrote into an in-place loan stays in free lines of the
+  // ring, which drop() marks so that it is never read as records.
+  out_.drop();
   lent_ref_ = nullptr;
   f.heap->clear();
 }

@@ -61,14 +61,16 @@
 // its first line only. The padding writes nothing into its inner lines, which were free lines
 // before it and keep their state (zero, or marked by the producer), so nothing more is needed.
 //
-// Rewinding: a record of rewind_record bytes or more that fits before the wrap point still goes
-// to the start of the data area, behind a padding record to the end, when the area before it
-// holds the record twice and the padding and the record fit now (the consumer has read all but
-// what lies between the start and here). A stream of such records, each read while the next is
-// written, then alternates between the first two places instead of walking the whole area, and
-// stays in the caches of both sides: measured on a 2-vCPU Sapphire Rapids guest, single-thread
-// memcpy of 1 MiB blocks ran at 15.5-15.8 GB/s into a 1 or 2 MiB region, 12.6-12.7 GB/s walking
-// a 4 or 8 MiB one. Streams (whose pieces are smaller anyway) are placed as usual.
+// Rewinding: a record of rewind_record bytes or more that would fit before the wrap point goes
+// to the start of the data area instead, behind a padding record to the end, when the area
+// before the write position holds the record twice and the padding and the record fit in the
+// ring now (the consumer has read at least the first record-size bytes of this lap). A stream
+// of such records, each read while the next is written, then alternates between the first two
+// places instead of walking the whole area, and stays in the caches of both sides: measured on
+// a 2-vCPU Sapphire Rapids guest, single-thread memcpy of 1 MiB blocks ran at 15.5-15.8 GB/s
+// into a 1 or 2 MiB region, 12.6-12.7 GB/s walking a 4 or 8 MiB one. Only a record claimed
+// while no message is open can rewind (a message's first frame, or a stream's first piece);
+// later frames and pieces follow it.
 //
 // Multipart atomicity: the header of a message's first frame is stored only when its last frame
 // is written, so the consumer sees all frames of a message or none; abandoning an unfinished
@@ -124,7 +126,7 @@ inline constexpr std::uint64_t fragment_prefix = sizeof(std::uint64_t);
 inline constexpr std::size_t header_size = 8;
 // A record this long or longer is large (see "Large records" above): 8 lines.
 inline constexpr std::uint64_t large_record = std::uint64_t{8} * 64;
-// A record this long or longer goes to the start of an empty ring (see "Rewinding" above).
+// A record this long or longer may go back to the start of the data area ("Rewinding" above).
 inline constexpr std::uint64_t rewind_record = std::uint64_t{64} * 1024;
 inline constexpr std::size_t record_align = cache_line;  // every record starts on a line
 

@@ -76,7 +76,8 @@ class writer {
   // Reserves a record with `payload` bytes and returns where to write them. Returns nullptr with
   // `st` = full (no room now: HWM or bytes; retry later), too_big (can never fit: a record over
   // max_payload(), or a held-back multipart message over half the ring) or closed (consumer gone).
-  // A claim must be followed by commit() before the next claim; dropping it is allowed.
+  // A claim must be followed by commit() or drop() before the next claim. (A claim nothing was
+  // written into, as can_write() makes, may also just be left.)
   [[nodiscard]] std::byte* claim(std::uint64_t payload, claim_status& st) noexcept {
     if (payload > max_payload_) {
       st = claim_status::too_big;
@@ -104,7 +105,8 @@ class writer {
     std::uint64_t pad = (capacity_ - off < rec) ? capacity_ - off : 0;
     if (pad == 0 && rec >= rewind_record && 2 * rec <= off && state_ == state::idle) {
       // A huge record goes to the start of the data area when it fits there now (ring_layout.hpp,
-      // "Rewinding"); a refresh() costs one line, nothing beside the record's copy.
+      // "Rewinding"); a refresh() costs one line, nothing beside the record's copy. (The first
+      // frame of a multipart message and the first piece of a stream may rewind too.)
       const std::uint64_t rewound = tail_ + (capacity_ - off) + rec;
       if (rewound - head_cache_ > capacity_) refresh();
       if (rewound - head_cache_ <= capacity_) pad = capacity_ - off;
@@ -140,6 +142,7 @@ class writer {
   [[nodiscard]] bool write_short(record_type type, const void* src, std::uint64_t len) noexcept {
     if (state_ != state::idle || len > max_payload_) return false;
     const std::uint64_t rec = record_bytes(len);
+    if (rec >= rewind_record) return false;  // claim() decides whether it rewinds
     const std::uint64_t off = tail_ & mask_;
     const std::uint64_t limit = ctl_->msg_limit.load(std::memory_order_relaxed);
     if (ctl_->reader_closed.load(std::memory_order_relaxed) != 0 || capacity_ - off < rec ||
@@ -215,6 +218,16 @@ class writer {
       state_ = state::idle;
       ++msgs_written_;
     }
+  }
+
+  // Gives up the current claim, whose payload area the caller may have written (a cancelled
+  // loan): the ring is as it was, except that the lines of that area are marked, as a large
+  // record's are, so that the next record ending on one of them zeroes it first and the consumer
+  // never takes stale payload there for a record. (Its first line is untouched: the payload
+  // starts behind the header word, which stays zero.)
+  void drop() noexcept {
+    mark_inner_lines(claim_pos_, record_bytes(claim_len_));
+    claim_pad_ = 0;
   }
 
   // Turns the held-back message into a stream (ring_layout.hpp): re-types its records data ->
