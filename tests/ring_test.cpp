@@ -60,6 +60,26 @@ struct test_ring {
   reader r;
 };
 
+// A payload of `size` bytes made of words that are valid record headers: a stale line of it that
+// the consumer took for a record start would come out as a wrong message.
+std::string header_words(std::size_t size) {
+  const std::uint64_t fake = make_header(5, record_type::data, 0);
+  std::string s(size, '\0');
+  for (std::size_t i = 0; i + sizeof fake <= size; i += sizeof fake) std::memcpy(s.data() + i, &fake, sizeof fake);
+  return s;
+}
+
+// Takes every record there is, each of the form "<sequence>:...", checking that they come in
+// sequence from `expect` (advanced past them); then publishes. (ASSERT_NO_FATAL_FAILURE it.)
+void drain_in_sequence(test_ring& t, std::uint64_t& expect, int lap) {
+  for (std::string got = t.get(); got != "<empty>"; got = t.get()) {
+    ASSERT_NE(got, "<corrupt>") << "lap " << lap;
+    ASSERT_EQ(got.substr(0, got.find(':')), std::to_string(expect)) << "lap " << lap;
+    ++expect;
+  }
+  t.r.publish();
+}
+
 TEST(Ring, LayoutConstants) {
   EXPECT_EQ(record_bytes(0), 64U);  // every record starts on its own cache line
   EXPECT_EQ(record_bytes(1), 64U);
@@ -615,10 +635,7 @@ TEST(Ring, ConsumerClearsEveryLineOfASmallRecord) {
 // as a wrong message.
 TEST(Ring, StaleInnerLinesOfLargeRecordsAreNeverReadAsRecords) {
   test_ring t(std::uint64_t{64} * 1024);
-  const std::uint64_t fake = make_header(5, record_type::data, 0);
-  std::string big(4000, '\0');
-  for (std::size_t i = 0; i + sizeof fake <= big.size(); i += sizeof fake)
-    std::memcpy(big.data() + i, &fake, sizeof fake);
+  const std::string big = header_words(4000);
   ASSERT_GE(record_bytes(big.size()), large_record);
   std::uint64_t seq = 0;
   std::uint64_t expect = 0;
@@ -639,12 +656,7 @@ TEST(Ring, StaleInnerLinesOfLargeRecordsAreNeverReadAsRecords) {
         if (t.put(msg) != claim_status::ok) break;
         ++seq;
       }
-      for (std::string got = t.get(); got != "<empty>"; got = t.get()) {
-        ASSERT_NE(got, "<corrupt>") << "lap " << lap;
-        ASSERT_EQ(got.substr(0, got.find(':')), std::to_string(expect)) << "lap " << lap;
-        ++expect;
-      }
-      t.r.publish();
+      ASSERT_NO_FATAL_FAILURE(drain_in_sequence(t, expect, lap));
     }
   }
   EXPECT_EQ(expect, seq);
@@ -744,12 +756,12 @@ TEST(Ring, AHugeRecordStaysWhenTheRewoundOneWouldNotFit) {
 // valid-looking headers.
 TEST(Ring, ADroppedClaimLeavesNoStaleRecords) {
   test_ring t(std::uint64_t{64} * 1024);
-  const std::uint64_t fake = make_header(5, record_type::data, 0);
   for (std::uint64_t size : {200U, 4000U, 30000U}) {
     claim_status st{};
     std::byte* p = t.w.claim(size, st);
     ASSERT_NE(p, nullptr);
-    for (std::uint64_t i = 0; i + sizeof fake <= size; i += sizeof fake) std::memcpy(p + i, &fake, sizeof fake);
+    const std::string stale = header_words(size);
+    std::memcpy(p, stale.data(), size);
     t.w.drop();
     // Records of every length from one line up, each read at once: the consumer looks at every
     // record end as soon as it is published.
@@ -771,10 +783,7 @@ TEST(Ring, ADroppedClaimLeavesNoStaleRecords) {
 // a record start would show up as a wrong message.
 TEST(Ring, StaleLinesInsideALargePaddingAreNeverReadAsRecords) {
   test_ring t(std::uint64_t{1} << 20);
-  const std::uint64_t fake = make_header(5, record_type::data, 0);
-  std::string huge(70'000, '\0');
-  for (std::size_t i = 0; i + sizeof fake <= huge.size(); i += sizeof fake)
-    std::memcpy(huge.data() + i, &fake, sizeof fake);
+  const std::string huge = header_words(70'000);
   std::uint64_t seq = 0;
   std::uint64_t expect = 0;
   for (int lap = 0; lap < 30; ++lap) {
@@ -797,12 +806,7 @@ TEST(Ring, StaleLinesInsideALargePaddingAreNeverReadAsRecords) {
       ASSERT_EQ(t.put(msg), claim_status::ok) << "lap " << lap;
       ++seq;
       written += record_bytes(msg.size());
-      for (std::string got = t.get(); got != "<empty>"; got = t.get()) {
-        ASSERT_NE(got, "<corrupt>") << "lap " << lap;
-        ASSERT_EQ(got.substr(0, got.find(':')), std::to_string(expect)) << "lap " << lap;
-        ++expect;
-      }
-      t.r.publish();
+      ASSERT_NO_FATAL_FAILURE(drain_in_sequence(t, expect, lap));
     }
   }
   EXPECT_EQ(expect, seq);
