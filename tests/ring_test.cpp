@@ -50,6 +50,12 @@ struct test_ring {
     r.consume();
     return out;
   }
+  // Byte offset in the data area of the next record (which must be there), without consuming it.
+  std::uint64_t offset_of_next() {
+    record next{};
+    EXPECT_EQ(r.peek(next), peek_status::ok);
+    return static_cast<std::uint64_t>(next.payload - data) - header_size;
+  }
   // Stores a raw header word at byte offset `off` of the data area, as a (hostile) producer could.
   void poke(std::uint64_t off, std::uint64_t header) const { std::memcpy(data + off, &header, sizeof header); }
 
@@ -670,16 +676,11 @@ TEST(Ring, AHugeRecordGoesToTheStartOfADrainedRing) {
   const std::string huge(100'000, 'h');
   const std::uint64_t rec = record_bytes(huge.size());
   ASSERT_GE(rec, rewind_record);
-  const auto offset_of_next = [&t] {
-    record next{};
-    EXPECT_EQ(t.r.peek(next), peek_status::ok);
-    return static_cast<std::uint64_t>(next.payload - t.data) - header_size;
-  };
   // Each read before the next is written: they alternate between the first two places (the
   // second does not rewind, as the area before it does not hold two).
   for (std::uint64_t i = 0; i < 6; ++i) {
     ASSERT_EQ(t.put(huge), claim_status::ok);
-    EXPECT_EQ(offset_of_next(), (i % 2) * rec) << "message " << i;
+    EXPECT_EQ(t.offset_of_next(), (i % 2) * rec) << "message " << i;
     EXPECT_EQ(t.get(), huge);
     t.r.publish();
   }
@@ -687,9 +688,9 @@ TEST(Ring, AHugeRecordGoesToTheStartOfADrainedRing) {
   // does not hold two.
   ASSERT_EQ(t.put(huge), claim_status::ok);
   ASSERT_EQ(t.put(huge), claim_status::ok);
-  EXPECT_EQ(offset_of_next(), 0U);
+  EXPECT_EQ(t.offset_of_next(), 0U);
   EXPECT_EQ(t.get(), huge);
-  EXPECT_EQ(offset_of_next(), rec);
+  EXPECT_EQ(t.offset_of_next(), rec);
   EXPECT_EQ(t.get(), huge);
   t.r.publish();
   // Not drained, but the rewound record fits behind the unread one: it rewinds too.
@@ -698,19 +699,19 @@ TEST(Ring, AHugeRecordGoesToTheStartOfADrainedRing) {
   t.r.publish();
   ASSERT_EQ(t.put(huge), claim_status::ok);  // at 1 record: stays
   ASSERT_EQ(t.put(huge), claim_status::ok);  // at 2 records, one unread before it: to 0
-  EXPECT_EQ(offset_of_next(), rec);
+  EXPECT_EQ(t.offset_of_next(), rec);
   EXPECT_EQ(t.get(), huge);
-  EXPECT_EQ(offset_of_next(), 0U);
+  EXPECT_EQ(t.offset_of_next(), 0U);
   EXPECT_EQ(t.get(), huge);
   t.r.publish();
   ASSERT_EQ(t.put(huge), claim_status::ok);  // at 1 record: stays
-  EXPECT_EQ(offset_of_next(), rec);
+  EXPECT_EQ(t.offset_of_next(), rec);
   EXPECT_EQ(t.get(), huge);
   t.r.publish();
   // Drained at 2 records, but the area before does not hold this one twice: it stays.
   const std::string bigger(400'000, 'b');
   ASSERT_EQ(t.put(bigger), claim_status::ok);
-  EXPECT_EQ(offset_of_next(), 2 * rec);
+  EXPECT_EQ(t.offset_of_next(), 2 * rec);
   EXPECT_EQ(t.get(), bigger);
   EXPECT_EQ(t.get(), "<empty>");
 }
@@ -724,11 +725,6 @@ TEST(Ring, AHugeRecordStaysWhenTheRewoundOneWouldNotFit) {
   const std::string small(50'000, 's');  // under rewind_record: placed as usual
   const std::uint64_t small_rec = record_bytes(small.size());
   ASSERT_LT(small_rec, rewind_record);
-  const auto offset_of_next = [&t] {
-    record next{};
-    EXPECT_EQ(t.r.peek(next), peek_status::ok);
-    return static_cast<std::uint64_t>(next.payload - t.data) - header_size;
-  };
   ASSERT_EQ(t.put(small), claim_status::ok);
   EXPECT_EQ(t.get(), small);
   t.r.publish();
@@ -737,16 +733,16 @@ TEST(Ring, AHugeRecordStaysWhenTheRewoundOneWouldNotFit) {
   // Past 2 records now, but both huge ones are unread and the first starts before `rec`: the
   // padding and a record at 0 do not fit, the record at the write position does.
   ASSERT_EQ(t.put(huge), claim_status::ok);
-  EXPECT_EQ(offset_of_next(), small_rec);
+  EXPECT_EQ(t.offset_of_next(), small_rec);
   EXPECT_EQ(t.get(), huge);
-  EXPECT_EQ(offset_of_next(), small_rec + rec);
+  EXPECT_EQ(t.offset_of_next(), small_rec + rec);
   EXPECT_EQ(t.get(), huge);
-  EXPECT_EQ(offset_of_next(), small_rec + 2 * rec);
+  EXPECT_EQ(t.offset_of_next(), small_rec + 2 * rec);
   EXPECT_EQ(t.get(), huge);
   t.r.publish();
   // write() (its short path never places a huge record) rewinds as claim() does.
   ASSERT_EQ(t.w.write(record_type::data, 0, huge.data(), huge.size()), claim_status::ok);
-  EXPECT_EQ(offset_of_next(), 0U);
+  EXPECT_EQ(t.offset_of_next(), 0U);
   EXPECT_EQ(t.get(), huge);
   EXPECT_EQ(t.get(), "<empty>");
 }
