@@ -10,6 +10,7 @@ set(shm_dir ${CMAKE_CURRENT_LIST_DIR})
 
 shoal_add_test(shm_test ${shm_dir}/shm_unit_test.cpp ${shm_dir}/shm_hostile_test.cpp)
 target_include_directories(shm_test PRIVATE ${shm_dir} ${PROJECT_SOURCE_DIR}/tests)
+target_compile_definitions(shm_test PRIVATE SHM_FUZZ_SEEDS="${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/fuzz_segment")
 
 # The other process of shm_process_test (built only with the tests).
 add_executable(shm_peer ${shm_dir}/shm_peer.cpp)
