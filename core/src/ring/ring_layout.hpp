@@ -43,6 +43,16 @@
 // prefetches the second line while it waits). Measured on the development machine, this layout
 // runs at the cache-line ping-pong limit where a packed layout with a zero "terminator" written
 // after each record (the first design) cost one extra line per hop.
+//   Tried and dropped: a consumer that never writes the data area. Each header carried a lap
+// stamp (its position over the area's size, in the reserved bits), so a line still holding last
+// lap's header read as free without being zeroed, and the producer zeroed the few lines that held
+// something else (the inner lines of records and paddings, tracked per line). The round trip was
+// unchanged, but on a 2-vCPU AMD EPYC guest 64 B throughput fell to 0.29-0.33x (`shoal thr
+// inproc:// --size 64`, 6 interleaved pairs: 73-84 -> 24.2-24.4 M msg/s) and over shm:// to
+// 0.29-0.74x. In scratch variants (3 interleaved runs each, HEAD 19-48 M msg/s), putting the
+// consumer's zeroing back gave 13-17 M, dropping the producer's per-record marks 14-15 M, both
+// 24-42 M: here the producer's stores to lines the consumer only read cost more than stores to
+// lines it wrote, and so did a bitmap update on every record.
 //
 // Large records (large_record bytes and up): the consumer clears only a large record's first line,
 // not the lines inside it. A zero-copy view may read one word of a 1 MiB frame, and clearing each
